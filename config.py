@@ -1,0 +1,120 @@
+"""Configuration of the provider, read from ``IDP_*`` environment variables.
+
+This is the only module that reads the environment. Every setting has a
+type and a default fit for a laptop; ``load`` refuses to start in
+production with a development secret, because a provider that signs
+tokens with a key anyone can read is worse than no provider.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Callable
+
+PREFIX = "IDP_"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.replace(",", " ").split() if item.strip()]
+
+
+def env(name: str, default: Any = None, cast: Callable[[str], Any] = str) -> Any:
+    """Read ``IDP_<name>`` and coerce it with ``cast``; ``default`` when unset."""
+    raw = os.environ.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: {exc}") from exc
+
+
+def _instance_secret(instance_path: Path, filename: str, nbytes: int = 32) -> str:
+    """A development secret kept in the instance folder, generated once.
+
+    Development only: it lets ``flask run`` work on a fresh clone while keeping
+    the secret out of the repository; production must configure real ones.
+    """
+    path = instance_path / filename
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).decode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the Flask configuration mapping built from the environment."""
+    instance = Path(instance_path)
+    environment = env("ENV", "development")
+    if environment not in {"development", "production", "test"}:
+        raise ConfigError(f"{PREFIX}ENV must be development, production or test, not {environment!r}")
+    production = environment == "production"
+
+    issuer = env("ISSUER", "http://127.0.0.1:5000").rstrip("/")
+    secret_key = env("SECRET_KEY")
+    kek = env("KEY_ENCRYPTION_KEY")
+    if production:
+        missing = [name for name, value in (("SECRET_KEY", secret_key), ("KEY_ENCRYPTION_KEY", kek)) if not value]
+        if missing:
+            raise ConfigError("production refuses to start without " + ", ".join(PREFIX + m for m in missing))
+        if not issuer.startswith("https://"):
+            raise ConfigError(f"production requires an https {PREFIX}ISSUER")
+    secret_key = secret_key or _instance_secret(instance, "secret_key")
+    kek = kek or _instance_secret(instance, "key_encryption_key")
+
+    database_url = env("DATABASE_URL", f"sqlite:///{instance / 'idp.sqlite3'}")
+    cookie_secure = env("COOKIE_SECURE", issuer.startswith("https://"), _bool)
+
+    return {
+        "IDP_ENV": environment,
+        "SECRET_KEY": secret_key,
+        "IDP_KEY_ENCRYPTION_KEY": kek,
+        "IDP_ISSUER": issuer,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Lifetimes, in seconds.
+        "IDP_CODE_TTL": env("CODE_TTL", 60, int),
+        "IDP_ACCESS_TOKEN_TTL": env("ACCESS_TOKEN_TTL", 300, int),
+        "IDP_ID_TOKEN_TTL": env("ID_TOKEN_TTL", 3600, int),
+        "IDP_REFRESH_TOKEN_TTL": env("REFRESH_TOKEN_TTL", 30 * 24 * 3600, int),
+        "IDP_SESSION_TTL": env("SESSION_TTL", 12 * 3600, int),
+        "IDP_SIGNING_ALG": env("SIGNING_ALG", "ES256"),
+        # How long a node trusts its in-memory copy of the signing keys: the
+        # bound on how late a rotation done elsewhere is seen here.
+        "IDP_KEYS_CACHE_SECONDS": env("KEYS_CACHE_SECONDS", 30, int),
+        "IDP_MAX_PARAM_LENGTH": env("MAX_PARAM_LENGTH", 2048, int),
+        "MAX_CONTENT_LENGTH": env("MAX_CONTENT_LENGTH", 5 * 1024 * 1024, int),
+        "IDP_DEFAULT_LOCALE": env("DEFAULT_LOCALE", "fr"),
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URL", "memory://"),
+        "IDP_SMTP_URL": env("SMTP_URL"),
+        "IDP_MAIL_FROM": env("MAIL_FROM", "Comptexpert <no-reply@experts-comptables.org>"),
+        "SESSION_COOKIE_NAME": "idp_ui",
+        "SESSION_COOKIE_SECURE": cookie_secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "IDP_SESSION_COOKIE": "idp_session",
+        "IDP_COOKIE_SECURE": cookie_secure,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "IDP_TRUSTED_PROXIES": env("TRUSTED_PROXIES", [], _list),
+        "IDP_CLIENT_CA_FILE": env("CLIENT_CA_FILE"),
+        "IDP_CLIENT_CRL_FILES": env("CLIENT_CRL_FILES", [], _list),
+    }

@@ -1,0 +1,1 @@
+"""Mon Espace: the pages where a user sees and manages his account."""

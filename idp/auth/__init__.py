@@ -1,0 +1,1 @@
+"""Login and logout pages; each way of proving identity plugs in here."""

@@ -1,0 +1,51 @@
+"""Demo data: two relying sites, an expert-comptable and a collaborator."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .accounts.models import User
+from .accounts.services import create_user
+from .errors import Conflict
+from .extensions import db
+from .oauth.clients import create_client
+
+DEMO_PASSWORD = "demo-comptexpert-2026"
+
+DEMO_USERS = [
+    {"role": "expert", "email": "philippe.durant@sogetes.example", "given_name": "Philippe", "family_name": "Durant"},
+    {"role": "collaborator", "email": "benjamin.dossat@sogetes.example", "given_name": "Benjamin",
+     "family_name": "Dossat"},
+]
+
+DEMO_CLIENTS = [
+    {"client_id": "site-ordre", "name": "Site de l'Ordre", "port": 5001, "resource": "https://www.experts-comptables.fr"},
+    {"client_id": "jesignexpert", "name": "jesignexpert.com", "port": 5002, "resource": "https://jesignexpert.com"},
+]
+
+
+def load_demo() -> dict:
+    """Create the demo users and clients in an empty database; returns what to print."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        raise Conflict("The database already has accounts: demo data goes only into an empty one.")
+    users = []
+    for spec in DEMO_USERS:
+        user = create_user(email=spec["email"], password=DEMO_PASSWORD, given_name=spec["given_name"],
+                           family_name=spec["family_name"], email_verified=True)
+        users.append({"role": spec["role"], "email": user.email, "password": DEMO_PASSWORD,
+                      "identifiant": user.identifiant})
+    clients = []
+    for spec in DEMO_CLIENTS:
+        base = f"http://127.0.0.1:{spec['port']}"
+        # Fixed, public demo secrets so the example sites can start without
+        # copying anything; never use them outside a laptop.
+        secret = f"demo-secret-{spec['client_id']}-0123456789abcdef"
+        client, secret = create_client(
+            client_id=spec["client_id"], client_secret=secret, name=spec["name"],
+            redirect_uris=[f"{base}/callback"], post_logout_redirect_uris=[f"{base}/"],
+            grant_types=["authorization_code", "refresh_token", "client_credentials"],
+            scope="openid profile email", resources=[spec["resource"]], first_party=True,
+        )
+        clients.append({"client_id": client.client_id, "client_secret": secret, "redirect_uri": f"{base}/callback"})
+    db.session.commit()
+    return {"issuer": current_app.config["IDP_ISSUER"], "users": users, "clients": clients}

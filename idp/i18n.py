@@ -1,0 +1,45 @@
+"""Language of the pages: French by default, English available (Flask-Babel)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, request, session
+from flask_babel import format_date as _format_date
+from flask_babel import get_locale
+
+LOCALES = ("fr", "en")
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    """``ui_locales`` of the request, then the user's choice, then the browser, then French."""
+    asked = request.values.get("ui_locales") if request else None
+    if asked:
+        for tag in asked.split():
+            base = tag.split("-")[0].lower()
+            if base in LOCALES:
+                session["locale"] = base
+                return base
+    if session.get("locale") in LOCALES:
+        return session["locale"]
+    return request.accept_languages.best_match(LOCALES) or current_app.config["IDP_DEFAULT_LOCALE"]
+
+
+@bp.get("/langue/<locale>")
+def set_locale(locale: str):
+    if locale in LOCALES:
+        session["locale"] = locale
+    target = request.args.get("next", "/")
+    # Only a path on this site: an open redirect would be a phishing aid.
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+def current_locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def format_date(value) -> str:
+    return _format_date(value, "long") if value else ""

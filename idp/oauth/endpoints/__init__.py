@@ -1,0 +1,1 @@
+"""One module per protocol endpoint that has logic of its own."""

@@ -1,0 +1,1 @@
+"""Grant types, thin adapters over ``idp.oauth.tokens`` (one module per grant)."""

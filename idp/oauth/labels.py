@@ -1,0 +1,12 @@
+"""What each OAuth scope means, in words a user understands (consent page)."""
+from flask_babel import lazy_gettext as _l
+
+SCOPE_LABELS = {
+    "openid": _l("Vous reconnaître grâce à votre compte Comptexpert"),
+    "profile": _l("Connaître vos nom, prénoms et identifiant"),
+    "email": _l("Connaître votre adresse électronique"),
+}
+
+
+def scope_label(scope: str) -> str:
+    return str(SCOPE_LABELS.get(scope, scope))

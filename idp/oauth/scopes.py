@@ -1,0 +1,17 @@
+"""OAuth scopes the provider understands and the claims each one releases.
+
+These are protocol scopes (what the client may read about the user), not the
+délégation rights of the catalogue in ``scopes/``.
+"""
+# OIDC Core §5.4: claims released per scope.
+SCOPE_CLAIMS = {
+    "profile": ("name", "given_name", "family_name", "preferred_username", "locale"),
+    "email": ("email", "email_verified"),
+}
+
+SCOPES_SUPPORTED = ("openid", "profile", "email")
+
+CLAIMS_SUPPORTED = (
+    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
+    *SCOPE_CLAIMS["profile"], *SCOPE_CLAIMS["email"],
+)

@@ -1,0 +1,1 @@
+"""The SSO session: one login serves every relying site until logout or expiry."""

@@ -1,0 +1,1 @@
+"""Signing keys in the database, shared by every node (see ``keys/``)."""

@@ -1,0 +1,117 @@
+"""Rights carried by an access token, as RFC 9396 ``authorization_details``.
+
+Each entry names a site (``type``), a firm (``siret``) and the actions the
+person may do there::
+
+    {"type": "jesignexpert", "siret": "44523611200025",
+     "actions": ["signer", "sceller"], "by": "pub7QX2a", "exp": 1790000000}
+
+``by`` and ``exp`` are present only for delegated rights; an expert's own
+rights in his firms have neither. A right is named ``site:action`` in this
+API, e.g. ``jesignexpert:signer``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import TokenError
+
+__all__ = ["Grant", "parse_right_id", "normalise_siret", "parse_authorization_details"]
+
+_SIRET = re.compile(r"\d{14}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One action a person may do for one firm on one site."""
+
+    site: str
+    action: str
+    siret: str
+    #: ``sub`` of the expert who delegated this right; None for own rights.
+    by: str | None = None
+    #: Expiry of a delegated right (seconds since the epoch); None if it
+    #: does not expire on its own.
+    expires_at: int | None = None
+
+    @property
+    def right_id(self) -> str:
+        """``site:action``, e.g. ``jesignexpert:signer``."""
+        return f"{self.site}:{self.action}"
+
+    @property
+    def delegated(self) -> bool:
+        """True when the right was delegated by an expert."""
+        return self.by is not None
+
+    def is_active(self, now: float) -> bool:
+        """True unless the delegation has expired at ``now``.
+
+        No leeway: the expiry is the expert's decision, and a right is better
+        refused a few seconds early than granted late.
+        """
+        return self.expires_at is None or self.expires_at > now
+
+
+def parse_right_id(right_id: str) -> tuple[str, str]:
+    """Split ``site:action``; a malformed identifier is a programming error."""
+    site, sep, action = right_id.partition(":")
+    if not sep or not _NAME.fullmatch(site) or not _NAME.fullmatch(action):
+        raise ValueError(f"right identifiers look like 'site:action', got {right_id!r}")
+    return site, action
+
+
+def normalise_siret(firm: Any) -> str | None:
+    """Return the 14-digit SIRET, accepting the displayed form
+    ``445.236.112.00025`` and spaces; None when it is not a SIRET at all.
+
+    Firms often come from URLs, i.e. from the caller: a bad one simply matches
+    no right rather than raising.
+    """
+    if isinstance(firm, int) and not isinstance(firm, bool):
+        firm = f"{firm:014d}"
+    if not isinstance(firm, str):
+        return None
+    siret = firm.replace(".", "").replace(" ", "").replace("\u00a0", "")
+    return siret if _SIRET.fullmatch(siret) else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_authorization_details(details: Any) -> tuple[Grant, ...]:
+    """Parse ``authorization_details`` into grants, one per action.
+
+    A malformed entry makes the whole token invalid (reason ``claims``):
+    guessing what a broken right meant is how people get rights they were
+    never given.
+    """
+    if details is None:
+        return ()
+    if not isinstance(details, list):
+        raise TokenError("claims", "authorization_details is not a list")
+    grants: list[Grant] = []
+    for index, entry in enumerate(details):
+        if not isinstance(entry, dict):
+            raise TokenError("claims", f"authorization_details[{index}] is not an object")
+        site, siret, actions = entry.get("type"), entry.get("siret"), entry.get("actions")
+        by, exp = entry.get("by"), entry.get("exp")
+        if not isinstance(site, str) or not _NAME.fullmatch(site):
+            raise TokenError("claims", f"authorization_details[{index}].type is invalid")
+        if not isinstance(siret, str) or not _SIRET.fullmatch(siret):
+            raise TokenError("claims", f"authorization_details[{index}].siret is invalid")
+        if not isinstance(actions, list) or not all(
+            isinstance(action, str) and _NAME.fullmatch(action) for action in actions
+        ):
+            raise TokenError("claims", f"authorization_details[{index}].actions is invalid")
+        if by is not None and (not isinstance(by, str) or not by):
+            raise TokenError("claims", f"authorization_details[{index}].by is invalid")
+        if exp is not None and not _is_int(exp):
+            raise TokenError("claims", f"authorization_details[{index}].exp is invalid")
+        grants.extend(Grant(site, action, siret, by, exp) for action in actions)
+    return tuple(grants)
