@@ -11,15 +11,17 @@ LOCALES = ("fr", "en")
 bp = Blueprint("i18n", __name__)
 
 
+def remember_ui_locales(asked: str | None) -> None:
+    """Keep the first supported language of an OIDC ``ui_locales`` for the pages that follow."""
+    for tag in (asked or "").split()[:10]:
+        base = tag.split("-")[0].lower()
+        if base in LOCALES:
+            session["locale"] = base
+            return
+
+
 def select_locale() -> str:
-    """``ui_locales`` of the request, then the user's choice, then the browser, then French."""
-    asked = request.values.get("ui_locales") if request else None
-    if asked:
-        for tag in asked.split():
-            base = tag.split("-")[0].lower()
-            if base in LOCALES:
-                session["locale"] = base
-                return base
+    """The language chosen (``ui_locales`` or the switch), then the browser's, then French."""
     if session.get("locale") in LOCALES:
         return session["locale"]
     return request.accept_languages.best_match(LOCALES) or current_app.config["IDP_DEFAULT_LOCALE"]

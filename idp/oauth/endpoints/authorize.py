@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from ...db import new_secret, utcnow
 from ...extensions import db
+from ...i18n import remember_ui_locales
 from ...sessions.web import current_login
 from ..consent import has_consent
 from ..grants.common import requested_resource
@@ -123,7 +124,8 @@ def login_satisfies(login, params: MultiDict, interaction: Interaction | None, n
     if "login" in prompts:
         return False
     max_age = _max_age(params)
-    if max_age is not None and (max_age < 0 or login.auth_time + timedelta(seconds=max_age) < now):
+    # max_age=0 is OIDC's way of saying prompt=login (Core §3.1.2.1).
+    if max_age is not None and (max_age <= 0 or login.auth_time + timedelta(seconds=max_age) < now):
         return False
     return True
 
@@ -156,6 +158,7 @@ def run(params: MultiDict, interaction: Interaction | None = None):
     """The whole authorization request, from parameters to redirect or page."""
     oauth_request = AuthorizationRequest(params)
     now = utcnow()
+    remember_ui_locales(params.get("ui_locales"))
     try:
         check_parameter_sizes(params)
         login = current_login()
