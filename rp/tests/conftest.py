@@ -4,10 +4,20 @@ Every test that signs something runs once per algorithm (ES256, RS256)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
-import pytest
-from rp_factories import (
+# The suite runs from rp/ (rp/pyproject.toml) and from the repository root,
+# whose setup.cfg lists rp/tests with --import-mode=importlib, which puts
+# nothing on sys.path. Make the package and the factories importable either
+# way without installing anything; appended so nothing else is shadowed.
+for _path in (Path(__file__).resolve().parent.parent, Path(__file__).resolve().parent):
+    if str(_path) not in sys.path:
+        sys.path.append(str(_path))
+
+import pytest  # noqa: E402
+from rp_factories import (  # noqa: E402
     ALGORITHMS,
     AUDIENCE,
     BACKCHANNEL_LOGOUT,
@@ -24,7 +34,7 @@ from rp_factories import (
     sign,
 )
 
-from comptexpert_rp import AccessTokenVerifier, EventReceiver, JWKSCache
+from comptexpert_rp import AccessTokenVerifier, EventReceiver, JWKSCache  # noqa: E402
 
 
 @pytest.fixture(params=ALGORITHMS)
