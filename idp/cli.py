@@ -169,11 +169,15 @@ def keys_rotate(algorithms):
 
 @click.command("demo")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has accounts.")
 @with_appcontext
-def demo_command(as_json):
+def demo_command(as_json, if_empty):
     """Fill an empty database with demo data and print how to log in."""
-    from .demo import load_demo
+    from .demo import demo_loaded, load_demo
 
+    if if_empty and demo_loaded():
+        click.echo("Accounts already present: demo data not loaded again.")
+        return
     try:
         data = load_demo()
     except IdpError as error:

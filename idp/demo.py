@@ -24,9 +24,14 @@ DEMO_CLIENTS = [
 ]
 
 
+def demo_loaded() -> bool:
+    """Whether the database already has accounts (demo or real)."""
+    return bool(db.session.scalar(select(func.count()).select_from(User)))
+
+
 def load_demo() -> dict:
     """Create the demo users and clients in an empty database; returns what to print."""
-    if db.session.scalar(select(func.count()).select_from(User)):
+    if demo_loaded():
         raise Conflict("The database already has accounts: demo data goes only into an empty one.")
     users = []
     for spec in DEMO_USERS:

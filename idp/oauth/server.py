@@ -34,6 +34,9 @@ class OAuthServer(AuthorizationServer):
             headers = [h for h in headers if h[0].lower() != "www-authenticate"]
             headers.append(("WWW-Authenticate", 'Basic realm="comptexpert"'))
             return self.handle_response(status, body, headers)
+        if error.error == "unsupported_token_type":
+            # Authlib answers 401; RFC 7009 §2.2.1 errors are RFC 6749 §5.2 ones: 400.
+            error.status_code = 400
         return super().handle_error_response(request, error)
 
 
