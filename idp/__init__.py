@@ -8,6 +8,20 @@ from flask import Flask, redirect, url_for
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
+# Every blueprint, one per domain package (each module exposes ``bp``).
+BLUEPRINTS = (
+    "idp.oauth.views",
+    "idp.auth.views",
+    "idp.account.views",
+    "idp.accounts.views",
+    "idp.firms.views",
+    "idp.mfa.views",
+    "idp.delegations.views",
+    "idp.delegations.api",
+    "idp.observability.views",
+    "idp.i18n",
+)
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The application factory: configuration, extensions, blueprints, CLI."""
@@ -27,6 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .oauth.labels import scope_label
     from .security import add_hsts, add_security_headers
 
+    from . import models  # noqa: F401 - the whole schema, for SQLAlchemy and Alembic
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
@@ -35,15 +51,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     oauth_server.init_app(app)
     errorhandlers.init_app(app)
 
-    from .account.views import bp as account_bp
-    from .auth.views import bp as auth_bp
-    from .i18n import bp as i18n_bp
-    from .oauth.views import bp as oauth_bp
+    from importlib import import_module
 
-    for blueprint in (oauth_bp, auth_bp, account_bp, i18n_bp):
-        app.register_blueprint(blueprint)
+    for module in BLUEPRINTS:
+        app.register_blueprint(import_module(module).bp)
 
-    app.jinja_env.globals.update(current_locale=current_locale, scope_label=scope_label, format_date=format_date)
+    app.jinja_env.globals.update(
+        current_locale=current_locale, scope_label=scope_label, format_date=format_date,
+        account_menu=lambda: app.extensions.get("account_menu", []),
+    )
     app.after_request(add_security_headers)
     if app.config["IDP_ISSUER"].startswith("https://"):
         app.after_request(add_hsts)

@@ -192,9 +192,18 @@ def demo_command(as_json, if_empty):
         click.echo(f"  client {client['client_id']}: secret {client['client_secret']}, redirect {client['redirect_uri']}")
 
 
+# Domain packages with commands of their own (each module exposes ``commands``).
+COMMAND_MODULES = ("idp.register.cli", "idp.delegations.cli", "idp.observability.cli")
+
+
 def register_commands(app) -> None:
+    from importlib import import_module
+
     for command in (init_command, clients_group, users_group, keys_group, demo_command):
         app.cli.add_command(command)
+    for module in COMMAND_MODULES:
+        for command in import_module(module).commands:
+            app.cli.add_command(command)
 
 
 def main() -> None:

@@ -9,10 +9,13 @@ from flask_babel import gettext as _
 from ..auth.forms import ConfirmForm
 from ..errors import NotFound
 from ..extensions import db
+from ..menu import _l, add_menu_entry
 from ..oauth.consent import list_consents, withdraw_consent
 from ..sessions.web import current_login
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
+add_menu_entry(bp, 10, _l("Mes informations"), "account.home")
+add_menu_entry(bp, 80, _l("Mes applications"), "account.applications")
 
 
 def login_required(view):

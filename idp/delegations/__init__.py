@@ -1,0 +1,1 @@
+"""Délégations: an expert gives rights of his firm to collaborators."""

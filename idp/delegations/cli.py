@@ -1,0 +1,2 @@
+"""Commands for délégations: idp delegations remind, idp audit verify."""
+commands: list = []

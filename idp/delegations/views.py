@@ -1,0 +1,4 @@
+"""Mes délégations pages."""
+from flask import Blueprint
+
+bp = Blueprint("delegations", __name__)

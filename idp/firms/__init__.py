@@ -1,0 +1,1 @@
+"""Sociétés d'exercice (firms), identified by their SIRET."""

@@ -1,0 +1,2 @@
+"""Operations commands: cleanup."""
+commands: list = []

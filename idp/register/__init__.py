@@ -1,0 +1,1 @@
+"""The Tableau de l'Ordre (register): who is really an expert-comptable."""

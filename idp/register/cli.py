@@ -1,0 +1,2 @@
+"""Commands for the register: idp register import, idp users verify."""
+commands: list = []
