@@ -85,3 +85,33 @@ def browser(live) -> Browser:
 @pytest.fixture(scope="session")
 def kek() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+# -- real browser ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from browser import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(chromium, live):
+    """A fresh browser context (no cookies) with French as its language."""
+    context = chromium.new_context(locale="fr-FR", base_url=live.url)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    from browser import SCREENSHOTS, taken
+
+    if taken:
+        terminalreporter.write_sep("-", f"{len(taken)} screenshots in {SCREENSHOTS}")
