@@ -84,3 +84,53 @@ def db_state(app):
         return {"entries": entries, "firms": firms}
 
     return snapshot
+
+
+@pytest.fixture
+def account(app):
+    """The stored state of an account, read afresh: what verification changed."""
+    def read(user):
+        from idp.accounts.models import User
+        from idp.extensions import db
+
+        with app.app_context():
+            stored = db.session.get(User, user.id)
+            entry_numero = None
+            if stored.register_entry_id:
+                from idp.register.models import RegisterEntry
+
+                entry_numero = db.session.get(RegisterEntry, stored.register_entry_id).numero_inscription
+            state = {"expert_status": stored.expert_status, "numero": entry_numero,
+                     "given_name": stored.given_name, "family_name": stored.family_name}
+            db.session.remove()
+        return state
+
+    return read
+
+
+@pytest.fixture
+def try_verify(app):
+    """Call ``try_verify_expert`` as the email confirmation does, and commit."""
+    def run(user) -> bool:
+        from idp.accounts.models import User
+        from idp.extensions import db
+        from idp.register.services import try_verify_expert
+
+        with app.app_context():
+            verified = try_verify_expert(db.session.get(User, user.id))
+            db.session.commit()
+            db.session.remove()
+        return verified
+
+    return run
+
+
+@pytest.fixture
+def pending_expert(make_user):
+    """An account that claimed the Expert-comptable profile at sign-up."""
+    def make(**fields):
+        fields.setdefault("profile", "expert_comptable")
+        fields.setdefault("expert_status", "pending")
+        return make_user(**fields)
+
+    return make
