@@ -83,6 +83,7 @@ def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
 
     database_url = env("DATABASE_URL", f"sqlite:///{instance / 'idp.sqlite3'}")
     cookie_secure = env("COOKIE_SECURE", issuer.startswith("https://"), _bool)
+    ratelimit_url = env("RATELIMIT_STORAGE_URL", "memory://")
 
     return {
         "IDP_ENV": environment,
@@ -104,7 +105,27 @@ def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "IDP_MAX_PARAM_LENGTH": env("MAX_PARAM_LENGTH", 2048, int),
         "MAX_CONTENT_LENGTH": env("MAX_CONTENT_LENGTH", 5 * 1024 * 1024, int),
         "IDP_DEFAULT_LOCALE": env("DEFAULT_LOCALE", "fr"),
-        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_url,
+        # Redis down must not stop logins: Flask-Limiter logs it and counts in
+        # memory until Redis answers again. Short timeouts, so an unreachable
+        # Redis costs a request half a second, not a worker.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if ratelimit_url.startswith(("redis", "rediss"))
+            else {}
+        ),
+        "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "idp"),
+        # Login throttling (Flask-Limiter notation; ";" separates limits).
+        "IDP_LOGIN_LIMIT_PER_ADDRESS": env("LOGIN_LIMIT_PER_ADDRESS", "30/minute"),
+        "IDP_LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "10/minute;100/day"),
+        # Growing delay after consecutive failures: 2^(n-3) s from the third, capped.
+        "IDP_LOGIN_DELAY_CAP": env("LOGIN_DELAY_CAP", 60, int),
+        # Failures older than this are forgotten (seconds of quiet since the last one).
+        "IDP_LOGIN_FAILURE_WINDOW": env("LOGIN_FAILURE_WINDOW", 15 * 60, int),
+        # Between the password and the authenticator code (seconds).
+        "IDP_MFA_PENDING_TTL": env("MFA_PENDING_TTL", 5 * 60, int),
+        # A browser that logged in to an account is trusted by it this long (seconds).
+        "IDP_KNOWN_BROWSER_TTL": env("KNOWN_BROWSER_TTL", 180 * 24 * 3600, int),
         "IDP_SMTP_URL": env("SMTP_URL"),
         "IDP_MAIL_FROM": env("MAIL_FROM", "Comptexpert <no-reply@experts-comptables.org>"),
         "SESSION_COOKIE_NAME": "idp_ui",

@@ -14,5 +14,14 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Se connecter"))
 
 
+class SecondFactorForm(FlaskForm):
+    """The second step: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code de vérification"), validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters",
+                                  "spellcheck": "false", "autofocus": True})
+    submit = SubmitField(_l("Valider"))
+
+
 class ConfirmForm(FlaskForm):
     """A bare form whose only field is the CSRF token (logout, consent, withdraw)."""

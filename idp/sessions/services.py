@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from ..db import digest, new_secret, utcnow
+from ..errors import NotFound
 from ..extensions import db
 from .models import LoginSession
 
@@ -20,6 +21,8 @@ class Authentication:
 
 
 PASSWORD = Authentication("eidas1", ("pwd",))
+# Password then a code from the authenticator app (or a recovery code).
+TOTP = Authentication("eidas2", ("pwd", "otp", "mfa"))
 
 
 def open_session(user, authentication: Authentication, *, ttl: int, ip: str | None, user_agent: str | None,
@@ -78,3 +81,43 @@ def end_all_sessions(user_id: int, now: datetime | None = None) -> list[str]:
         .values(ended_at=now)
     )
     return sids
+
+
+def list_sessions(user_id: int, now: datetime | None = None, limit: int = 50) -> list[LoginSession]:
+    """The active sessions of a user, newest first (Sécurité page)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(LoginSession)
+            .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None), LoginSession.expires_at > now)
+            .order_by(LoginSession.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def end_session_by_sid(user_id: int, sid: str, now: datetime | None = None) -> LoginSession:
+    """End the session ``sid`` of ``user_id``; the caller commits.
+
+    Raises ``NotFound`` for a session that is not this user's (or no longer
+    active), so one user cannot probe or end another's sessions.
+    """
+    now = now or utcnow()
+    record = db.session.scalar(
+        select(LoginSession).where(LoginSession.sid == sid, LoginSession.user_id == user_id)
+    )
+    if record is None or not record.is_active(now):
+        raise NotFound("Cette session n'existe pas ou est déjà terminée.")
+    end_session(record, now)
+    return record
+
+
+def end_other_sessions(user_id: int, keep_sid: str, now: datetime | None = None) -> int:
+    """End every session of a user but ``keep_sid`` (after a password change); the caller commits."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None), LoginSession.sid != keep_sid)
+        .values(ended_at=now)
+    )
+    return result.rowcount or 0
