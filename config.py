@@ -128,6 +128,12 @@ def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "IDP_KNOWN_BROWSER_TTL": env("KNOWN_BROWSER_TTL", 180 * 24 * 3600, int),
         "IDP_SMTP_URL": env("SMTP_URL"),
         "IDP_MAIL_FROM": env("MAIL_FROM", "Comptexpert <no-reply@experts-comptables.org>"),
+        # Without IDP_SMTP_URL, messages are written here as .eml files (development).
+        "IDP_MAIL_DIR": env("MAIL_DIR", str(instance / "mail")),
+        "IDP_SMTP_TIMEOUT": env("SMTP_TIMEOUT", 10, int),
+        # Lifetimes of the links sent by email, in seconds.
+        "IDP_CONFIRM_TTL": env("CONFIRM_TTL", 48 * 3600, int),
+        "IDP_RESET_TTL": env("RESET_TTL", 3600, int),
         "SESSION_COOKIE_NAME": "idp_ui",
         "SESSION_COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_HTTPONLY": True,
