@@ -13,9 +13,18 @@ from .oauth.clients import create_client
 DEMO_PASSWORD = "demo-comptexpert-2026"
 
 DEMO_USERS = [
-    {"role": "expert", "email": "philippe.durant@sogetes.example", "given_name": "Philippe", "family_name": "Durant"},
+    {"role": "expert", "email": "philippe.durant@sogetes.example", "given_name": "Philippe", "family_name": "Durant",
+     "profile": "expert_comptable"},
     {"role": "collaborator", "email": "benjamin.dossat@sogetes.example", "given_name": "Benjamin",
-     "family_name": "Dossat"},
+     "family_name": "Dossat", "profile": "autre"},
+]
+
+# The expert as the Tableau de l'Ordre lists him, with two firms (valid SIRETs).
+DEMO_REGISTER = [
+    ("75012345", "Philippe", "Durant", "philippe.durant@sogetes.example", "Paris Île-de-France",
+     "44523611000026", "SOGETES", "Paris"),
+    ("75012345", "Philippe", "Durant", "philippe.durant@sogetes.example", "Paris Île-de-France",
+     "83456789300013", "DURANT & ASSOCIÉS", "Lyon"),
 ]
 
 DEMO_CLIENTS = [
@@ -33,10 +42,21 @@ def load_demo() -> dict:
     """Create the demo users and clients in an empty database; returns what to print."""
     if demo_loaded():
         raise Conflict("The database already has accounts: demo data goes only into an empty one.")
+    from .register.services import RegisterRow, import_register
+
+    import_register([RegisterRow(i + 1, *row) for i, row in enumerate(DEMO_REGISTER)])
     users = []
     for spec in DEMO_USERS:
         user = create_user(email=spec["email"], password=DEMO_PASSWORD, given_name=spec["given_name"],
                            family_name=spec["family_name"], email_verified=True)
+        user.profile = spec["profile"]
+        if spec["role"] == "expert":
+            # Claims the expert profile; the register verifies him, as at sign-up.
+            from .accounts.models import EXPERT_PENDING
+            from .register.services import try_verify_expert
+
+            user.expert_status = EXPERT_PENDING
+            try_verify_expert(user)
         users.append({"role": spec["role"], "email": user.email, "password": DEMO_PASSWORD,
                       "identifiant": user.identifiant})
     clients = []
