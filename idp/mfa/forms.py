@@ -1,4 +1,8 @@
-"""Sécurité forms (Flask-WTF: every form carries a CSRF token)."""
+"""Sécurité forms (Flask-WTF: every form carries a CSRF token).
+
+Several of them share one page: fields get ids of their own, so that each
+label and error message points at the right input.
+"""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
@@ -8,7 +12,7 @@ _CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "spellch
 
 
 class StartEnrolmentForm(FlaskForm):
-    submit = SubmitField(_l("Ajouter une application d'authentification"))
+    submit = SubmitField(_l("Ajouter une application d'authentification"), id="start-submit")
 
 
 class ConfirmEnrolmentForm(FlaskForm):
@@ -19,16 +23,16 @@ class ConfirmEnrolmentForm(FlaskForm):
 
 class DisableForm(FlaskForm):
     password = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=256)],
-                             render_kw={"autocomplete": "current-password"})
+                             render_kw={"autocomplete": "current-password"}, id="disable-password")
     code = StringField(_l("Code de l'application ou code de secours"), validators=[DataRequired(), Length(max=32)],
-                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false"})
-    submit = SubmitField(_l("Désactiver l'application"))
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false"}, id="disable-code")
+    submit = SubmitField(_l("Désactiver l'application"), id="disable-submit")
 
 
 class RegenerateForm(FlaskForm):
     code = StringField(_l("Code affiché par l'application"), validators=[DataRequired(), Length(max=16)],
-                       render_kw=_CODE_ATTRS)
-    submit = SubmitField(_l("Générer de nouveaux codes de secours"))
+                       render_kw=_CODE_ATTRS, id="regenerate-code")
+    submit = SubmitField(_l("Générer de nouveaux codes de secours"), id="regenerate-submit")
 
 
 class PasswordChangeForm(FlaskForm):
@@ -41,4 +45,4 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message=_l("Les deux mots de passe diffèrent."))],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField(_l("Changer le mot de passe"))
+    submit = SubmitField(_l("Changer le mot de passe"), id="password-submit")
