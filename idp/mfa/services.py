@@ -148,10 +148,10 @@ def recovery_code_notice(remaining: int) -> str:
 
 # -- Sécurité actions ----------------------------------------------------------------
 
-def _check_password(user, password: str) -> None:
+def _check_password(user, password: str, field: str = "password") -> None:
     ok, new_hash = verify_password(user.password_hash, password or "")
     if not ok:
-        raise InvalidInput(_("Mot de passe incorrect."), field="password")
+        raise InvalidInput(_("Mot de passe incorrect."), field=field)
     if new_hash:
         user.password_hash = new_hash
 
@@ -180,7 +180,7 @@ def regenerate_recovery_codes(user, *, code: str, kek: str, now: datetime) -> li
 
 def change_password(user, *, current_password: str, new_password: str, keep_sid: str, now: datetime) -> int:
     """Set a new password and end every other session; return how many were ended. The caller commits."""
-    _check_password(user, current_password)
+    _check_password(user, current_password, field="current_password")
     try:
         check_password_policy(new_password)
     except InvalidInput as error:
