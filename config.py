@@ -61,6 +61,26 @@ def _instance_secret(instance_path: Path, filename: str, nbytes: int = 32) -> st
     return value
 
 
+def _engine_options(database_url: str) -> dict[str, Any]:
+    """SQLAlchemy engine options: pre-ping always; pool and timeouts on PostgreSQL.
+
+    Pre-ping is what lets a node recover by itself once the database is
+    back: a dead pooled connection is noticed and replaced at checkout.
+    The connect timeout keeps an unreachable database from holding a
+    worker; the pool timeout turns an exhausted pool into a 503.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        options.update(
+            pool_size=env("DB_POOL_SIZE", 5, int),
+            max_overflow=env("DB_MAX_OVERFLOW", 5, int),
+            pool_timeout=env("DB_POOL_TIMEOUT", 10, int),
+            pool_recycle=env("DB_POOL_RECYCLE", 1800, int),
+            connect_args={"connect_timeout": env("DB_CONNECT_TIMEOUT", 5, int)},
+        )
+    return options
+
+
 def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Return the Flask configuration mapping built from the environment."""
     instance = Path(instance_path)
@@ -91,7 +111,7 @@ def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "IDP_KEY_ENCRYPTION_KEY": kek,
         "IDP_ISSUER": issuer,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         # Lifetimes, in seconds.
         "IDP_CODE_TTL": env("CODE_TTL", 60, int),
         "IDP_ACCESS_TOKEN_TTL": env("ACCESS_TOKEN_TTL", 300, int),
@@ -102,6 +122,11 @@ def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         # How long a node trusts its in-memory copy of the signing keys: the
         # bound on how late a rotation done elsewhere is seen here.
         "IDP_KEYS_CACHE_SECONDS": env("KEYS_CACHE_SECONDS", 30, int),
+        # Logs: JSON lines (or "text" on a laptop) on stderr, secrets redacted.
+        "IDP_LOG_LEVEL": env("LOG_LEVEL", "INFO").upper(),
+        "IDP_LOG_FORMAT": env("LOG_FORMAT", "json"),
+        # ``idp cleanup`` keeps expired and ended rows this long (seconds).
+        "IDP_CLEANUP_GRACE": env("CLEANUP_GRACE", 24 * 3600, int),
         "IDP_MAX_PARAM_LENGTH": env("MAX_PARAM_LENGTH", 2048, int),
         "MAX_CONTENT_LENGTH": env("MAX_CONTENT_LENGTH", 5 * 1024 * 1024, int),
         "IDP_DEFAULT_LOCALE": env("DEFAULT_LOCALE", "fr"),

@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from . import errorhandlers
+    from . import errorhandlers, observability
     from .extensions import babel, csrf, db, limiter, migrate
     from .i18n import current_locale, format_date, select_locale
     from .oauth import server as oauth_server
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     oauth_server.init_app(app)
     errorhandlers.init_app(app)
+    observability.init_app(app)  # JSON logs, request id, metrics, access log
 
     from importlib import import_module
 

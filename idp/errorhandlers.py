@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from .errors import IdpError
@@ -36,7 +37,8 @@ def handle_http_error(error: HTTPException):
 def handle_database_unavailable(error: DBAPIError):
     # The database went away: say so and when to come back, never a stack
     # trace; the pool's pre-ping reconnects once it is back.
-    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+    cause = getattr(error, "orig", None) or error  # a pool timeout has no driver error
+    log.error("database unavailable: %s", type(cause).__name__)
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is gone; nothing to roll back
@@ -59,4 +61,6 @@ def init_app(app) -> None:
     app.register_error_handler(IdpError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
