@@ -80,11 +80,13 @@ def retry_after_of_breach() -> int:
 
 
 def forget_limit_headers() -> None:
-    """Our own 429 carries its own ``Retry-After``; keep Flask-Limiter from rewriting it.
+    """Our 429 pages carry their own ``Retry-After``; keep Flask-Limiter from rewriting it.
 
-    Flask-Limiter sets ``Retry-After`` on every answer to the end of the
-    current window of a limit that was not breached, which would announce a
-    wait unrelated to the delay we refuse for.
+    Flask-Limiter rewrites ``Retry-After`` on every answer from the limit it
+    reports: for the growing delay that is a limit not breached, whose window
+    end has nothing to do with the delay, and for a breach it recomputes the
+    value a moment later than the page's text. Either way the header and the
+    page must say the same thing, and both kinds of refusal must look alike.
     """
     limiter.context.view_rate_limit = None
 

@@ -37,17 +37,16 @@ def _delay_settings() -> dict:
 
 def _too_many(seconds: int, back: str):
     """429 with ``Retry-After``: the same page for rate limits and the growing delay."""
-    response = current_app.make_response(
-        (render_template("auth/too_many.html", seconds=seconds, back=back), 429, {"Retry-After": str(seconds)})
-    )
-    return response
+    return render_template("auth/too_many.html", seconds=seconds, back=back), 429, {"Retry-After": str(seconds)}
 
 
 @bp.errorhandler(RateLimitExceeded)
 def rate_limited(error):
     back = url_for("auth.login_code") if request.endpoint == "auth.login_code" else url_for(
         "auth.login", interaction=request.form.get("interaction") or None)
-    return _too_many(throttle.retry_after_of_breach(), back)
+    seconds = throttle.retry_after_of_breach()
+    throttle.forget_limit_headers()
+    return _too_many(seconds, back)
 
 
 def _wait_for(user: User | None, login: str, now) -> int:
