@@ -5,6 +5,7 @@ SCOPE_LABELS = {
     "openid": _l("Vous reconnaître grâce à votre compte Comptexpert"),
     "profile": _l("Connaître vos nom, prénoms et identifiant"),
     "email": _l("Connaître votre adresse électronique"),
+    "delegations": _l("Gérer vos délégations : consulter, donner, demander et modifier des droits"),
 }
 
 

@@ -9,7 +9,8 @@ SCOPE_CLAIMS = {
     "email": ("email", "email_verified"),
 }
 
-SCOPES_SUPPORTED = ("openid", "profile", "email")
+# ``delegations``: manage délégations through the JSON API /api/v1 (for firm software).
+SCOPES_SUPPORTED = ("openid", "profile", "email", "delegations")
 
 CLAIMS_SUPPORTED = (
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
