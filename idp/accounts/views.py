@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import IntegrityError
 
 from ..account.views import login_required
@@ -58,6 +59,13 @@ def _field_error(form, error: InvalidInput) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         flash(error.message, "error")
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(error):
+    # The same page whether or not the address has an account; Flask-Limiter
+    # adds the Retry-After header.
+    return render_template("accounts/too_many.html"), 429
 
 
 @bp.app_context_processor

@@ -116,3 +116,17 @@ def test_a_forged_reset_without_csrf_token_is_refused(live, browser, smtp, user)
     ask_reset(browser, user.identifiant)
     smtp.wait_for(user.email)
     assert len(smtp.to(user.email)) == 1, "only the genuine request sent a link"
+
+
+def test_links_to_one_address_are_limited_whether_or_not_it_has_an_account(app, live, browser, smtp, user):
+    from idp.extensions import limiter
+
+    refusals = []
+    for login in (user.email, "personne@cabinet.example"):
+        answers = [ask_reset(browser, login) for _ in range(6)]
+        assert [a.status_code for a in answers] == [200] * 5 + [429], login
+        refusals.append(without_csrf(answers[-1].text))
+        with app.app_context():
+            limiter.reset()  # this client's own per-minute limit, so the second address starts afresh
+    assert "Trop de demandes" in refusals[0] and refusals[0] == refusals[1]
+    smtp.wait_for(user.email, count=5)
