@@ -81,6 +81,22 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def admin_app(database_url: str, issuer: str, instance: Path, shared: dict[str, str]):
+    """The provider's application in this process, for factories and direct reads of the database."""
+    from idp import create_app
+
+    return create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "IDP_ISSUER": issuer,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": shared["IDP_SECRET_KEY"],
+        "IDP_KEY_ENCRYPTION_KEY": shared["IDP_KEY_ENCRYPTION_KEY"],
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "IDP_KEYS_CACHE_SECONDS": 0,
+    })
+
+
 class Node:
     """One provider node: gunicorn with the repository's gunicorn.conf.py, in its own process group."""
 

@@ -1,6 +1,6 @@
 """Fixtures of the production tests: provider nodes as OS processes on PostgreSQL and Redis.
 
-    cluster (per module): one PostgreSQL database, the machine's Redis (under a
+    cluster (per session): one PostgreSQL database, the machine's Redis (under a
         key prefix of its own), two gunicorn nodes of one provider, and an
         ``admin`` application in this process for factories and row counts
 """
@@ -16,28 +16,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from backends import POSTGRES_URL, create_pg_database, drop_pg_database  # noqa: E402
-from cluster_support import Node, new_secret_settings, provider_environment, run_cli  # noqa: E402
+from cluster_support import Node, admin_app, new_secret_settings, provider_environment, run_cli  # noqa: E402
 from factories import Factories  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # Small, so that a rotation done elsewhere is seen quickly by every node.
 KEYS_CACHE_SECONDS = 1
-
-
-def admin_app(database_url: str, issuer: str, instance: Path, shared: dict[str, str]):
-    """The provider's application in this process, for factories and direct reads of the database."""
-    from idp import create_app
-
-    return create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(instance),
-        "IDP_ISSUER": issuer,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": shared["IDP_SECRET_KEY"],
-        "IDP_KEY_ENCRYPTION_KEY": shared["IDP_KEY_ENCRYPTION_KEY"],
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "IDP_KEYS_CACHE_SECONDS": 0,
-    })
 
 
 @dataclass
@@ -59,7 +43,7 @@ class Cluster:
             return value
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     """Two provider nodes sharing one PostgreSQL database and Redis."""
     assert POSTGRES_URL, "the production tests need PostgreSQL (IDP_TEST_POSTGRES_URL or 127.0.0.1:5432)"
