@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -34,6 +36,17 @@ def handle_http_error(error: HTTPException):
     return render_template("error.html", status=error.code, message=error.description), error.code
 
 
+def handle_csrf_error(error: CSRFError):
+    # Flask-WTF's own text is English and technical; people need to know
+    # what to do. Forged requests get the same answer: nothing was done.
+    db.session.rollback()
+    message = _("Ce formulaire a expiré ou ne vient pas de Comptexpert : rien n'a été fait. "
+                "Rechargez la page et recommencez.")
+    if _wants_json():
+        return jsonify(error="invalid_request", error_description="CSRF token missing or invalid."), 400
+    return render_template("error.html", status=400, message=message), 400
+
+
 def handle_database_unavailable(error: DBAPIError):
     # The database went away: say so and when to come back, never a stack
     # trace; the pool's pre-ping reconnects once it is back.
@@ -59,6 +72,7 @@ def handle_unexpected(error: Exception):
 
 def init_app(app) -> None:
     app.register_error_handler(IdpError, handle_domain_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)

@@ -127,5 +127,5 @@ def test_a_forged_edit_without_csrf_token_is_refused(live, user, load_user):
     browser = logged_in(live, user)
     answer = browser.post(EDIT, data=information(user, company="Forgé"))
     assert answer.status_code == 400
-    assert "The CSRF token is missing." in answer.text
+    assert "Ce formulaire a expiré ou ne vient pas de Comptexpert" in answer.text
     assert load_user(user.email).company == ""

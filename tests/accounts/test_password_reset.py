@@ -111,7 +111,7 @@ def test_a_forged_reset_without_csrf_token_is_refused(live, browser, smtp, user)
     browser.get("/mot-de-passe/oublie")
     answer = browser.post("/mot-de-passe/oublie", data={"login": user.email})
     assert answer.status_code == 400
-    assert "The CSRF token is missing." in answer.text
+    assert "Ce formulaire a expiré ou ne vient pas de Comptexpert" in answer.text
     ask_reset(browser, "someone.else@cabinet.example")
     ask_reset(browser, user.identifiant)
     smtp.wait_for(user.email)

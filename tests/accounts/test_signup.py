@@ -143,7 +143,7 @@ def test_a_forged_sign_up_without_csrf_token_is_refused(live, browser, smtp, loa
     browser.get("/inscription")
     answer = browser.post("/inscription", data=signup_form(email="forged@cabinet.example"))
     assert answer.status_code == 400
-    assert "The CSRF token is missing." in answer.text
+    assert "Ce formulaire a expiré ou ne vient pas de Comptexpert" in answer.text
     assert load_user("forged@cabinet.example") is None
 
 

@@ -135,5 +135,5 @@ def test_the_known_browser_cookie_cannot_be_forged(live, user, failures):
 def test_login_refuses_a_forged_post(live, user, browser):
     response = browser.post("/login", data={"login": user.email, "password": user.password})
     assert response.status_code == 400
-    assert "The CSRF token is missing." in response.text
+    assert "Ce formulaire a expiré ou ne vient pas de Comptexpert" in response.text
     assert "idp_session" not in browser.http.cookies

@@ -140,6 +140,6 @@ def test_every_security_form_refuses_a_forged_post(live, user, logged_in, path):
                                           "current_password": user.password, "new_password": "x" * 20,
                                           "confirm_password": "x" * 20})
     assert response.status_code == 400
-    assert "The CSRF token is missing." in response.text
+    assert "Ce formulaire a expiré ou ne vient pas de Comptexpert" in response.text
     # Nothing happened: still logged in, still no app.
     assert logged_in.get("/compte/securite/").status_code == 200
