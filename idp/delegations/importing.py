@@ -91,12 +91,11 @@ def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1252", errors="replace")
+    # French Excel separates with ";", others with "," or a tab: the most
+    # frequent of them in the first lines wins (addresses contain none).
     sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    delimiter = max(";,\t", key=sample.count) if any(d in sample for d in ";,\t") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = []
     try:
         for number, cells in enumerate(reader, start=1):

@@ -111,3 +111,10 @@ def xlsx_file(rows: list[str], header: str | None = "Courriel") -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def api_count(client: ApiClient) -> int:
+    """How many delegations the client's user gave (not removed)."""
+    response = client.get("/delegations", params={"per_page": 1})
+    assert response.status_code == 200, response.text
+    return response.json()["total"]
