@@ -60,7 +60,11 @@ logconfig_dict = {
     "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
     "loggers": {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": [], "propagate": True},
-        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        # With a logging configuration gunicorn writes its access log even
+        # when ``accesslog`` is None: silenced, the application's is the one.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        # Alembic announces its plugins when a worker imports Flask-Migrate.
+        "alembic.runtime.plugins": {"level": "WARNING"},
     },
 }
 
