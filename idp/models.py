@@ -2,6 +2,7 @@
 from .accounts.models import EmailToken, RecoveryCode, User  # noqa: F401
 from .certificates.models import UserCertificate  # noqa: F401
 from .delegations.models import AuditEntry, AuditHead, Delegation, DelegationRight, Message  # noqa: F401
+from .events.models import OutboxEvent  # noqa: F401
 from .firms.models import Firm, UserFirm  # noqa: F401
 from .oauth.models import (  # noqa: F401
     AuthorizationCode,

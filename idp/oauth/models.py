@@ -36,6 +36,12 @@ class Client(db.Model, ClientMixin):
     # OIDC Registration: RS256 for clients that cannot verify ES256.
     id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
     first_party: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # RFC 8935 push endpoint for Security Event Tokens (CAEP), and the OpenID
+    # Back-Channel Logout URI.
+    events_uri: Mapped[str | None] = mapped_column(Text)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    # RFC 8693: audiences this client may exchange a user's token for (empty: no exchange).
+    exchange_audiences: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     # -- Authlib ClientMixin -------------------------------------------------
