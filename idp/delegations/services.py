@@ -148,6 +148,12 @@ def _transition(actor, delegation_id, action: str, via: str, now: datetime) -> t
         if transition.by == GRANTOR:
             raise Forbidden(_("Seul l'expert-comptable qui a délégué peut faire cela."), code="grantor_only")
         raise Forbidden(_("Seul le collaborateur qui a reçu la délégation peut faire cela."), code="grantee_only")
+    # Claim the row before looking further: the UPDATE checks the version we
+    # read (and, on SQLite, takes the write lock), so whatever we read next
+    # is what we change, and a change that slipped in meanwhile fails here.
+    delegation.updated_at = now
+    flag_modified(delegation, "updated_at")
+    _flush()
     check_transition(action, delegation.state, delegation.ends_at, now)
     return delegation, snapshot(delegation), role
 
