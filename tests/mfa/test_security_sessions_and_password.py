@@ -70,8 +70,8 @@ def test_password_change_follows_the_policy(live, user, logged_in):
 def test_ending_one_other_session(live, user, logged_in):
     other = _second_browser(live, user)
     page = logged_in.get("/compte/securite/")
-    forms = re.findall(r'<td>[^<]*(<strong>\(cette session\)</strong>)?</td>.*?action="(/compte/securite/sessions/[^/]+/terminer)"',
-                       page.text, re.S)
+    forms = re.findall(r'<td>[^<]*(<strong>\(cette session\)</strong>)?</td>'
+                       r'.*?action="(/compte/securite/sessions/[^/]+/terminer)"', page.text, re.S)
     target = next(action for current, action in forms if not current)
     done = logged_in.follow(logged_in.post(target, data={"csrf_token": csrf_of(page.text)}))
     assert "Session fermée." in done.text
