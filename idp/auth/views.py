@@ -1,6 +1,8 @@
 """``/login`` (password, then the authenticator code when enrolled) and ``/logout`` pages."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
@@ -17,6 +19,7 @@ from . import pending, services, throttle
 from .forms import ConfirmForm, LoginForm, SecondFactorForm
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 # Per client address, shared by both steps: a full login with the app costs two.
 limit_per_address = limiter.shared_limit(
@@ -37,6 +40,7 @@ def _delay_settings() -> dict:
 
 def _too_many(seconds: int, back: str):
     """429 with ``Retry-After``: the same page for rate limits and the growing delay."""
+    log.info("login attempt refused", extra={"retry_after": seconds, "step": request.endpoint})
     return render_template("auth/too_many.html", seconds=seconds, back=back), 429, {"Retry-After": str(seconds)}
 
 
@@ -60,10 +64,14 @@ def _wait_for(user: User | None, login: str, now) -> int:
 
 def _record_failure(user: User | None, login: str, now) -> None:
     window = _delay_settings()["window"]
+    # For the security log: the account, never what was typed (a password
+    # typed into the login field is a classic leak).
     if user is not None:
-        services.record_account_failure(user, now, window=window)
+        failures = services.record_account_failure(user, now, window=window)
+        log.info("login failed", extra={"user_id": user.id, "failures": failures, "step": request.endpoint})
     else:
         throttle.record_unknown_login_failure(login, now, window)
+        log.info("login failed for a login that names no account", extra={"step": request.endpoint})
 
 
 def _complete_login(user: User, authentication: Authentication, interaction_id: str | None, typed_login: str):
