@@ -39,6 +39,9 @@ from benchlib import flows, load, micro, profiling, report, scale, servers  # no
 from benchlib.servers import REPO, RESOURCE, SetupError  # noqa: E402
 
 MEASURES = ("1", "2", "3", "4", "5", "6", "7", "profile")
+# Flows under load, and the wrk scenario (benchmarks/wrk/<name>.lua) that drives each.
+FLOWS = {"client_credentials": "token", "refresh_token": "refresh", "authorization_code": "authcode",
+         "login": "login"}
 BENCH_PASSWORD = "bench-Mot-de-passe-2026!"
 FIRM_COUNTS = (1, 10, 50)
 
@@ -74,6 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--generator", help="command filling a database with N delegation rows, '{rows}' standing "
                                             "for N (default: benchmarks/generate.py or idp demo --scale, if present)")
     parser.add_argument("--rows", help="delegation row counts for measure 2 (default 10000,1000000; quick 10000)")
+    parser.add_argument("--profile-flows", default="client_credentials",
+                        help="flows to profile with py-spy, comma-separated, among " + ", ".join(FLOWS)
+                             + " (client_credentials)")
     parser.add_argument("--output-dir", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--baseline", type=Path, help="an earlier results JSON, shown as an 'ours before' column")
     args = parser.parse_args(argv)
@@ -82,6 +88,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 5)
     args.rows = [int(value) for value in (args.rows or ("10000" if args.quick else "10000,1000000")).split(",")]
     args.only = set(MEASURES) if not args.only else {value.strip() for value in args.only.split(",")}
+    args.profile_flows = [value.strip() for value in args.profile_flows.split(",") if value.strip()]
+    if set(args.profile_flows) - set(FLOWS):
+        parser.error(f"unknown flows to profile: {', '.join(sorted(set(args.profile_flows) - set(FLOWS)))}")
     unknown = args.only - set(MEASURES)
     if unknown:
         parser.error(f"unknown measures: {', '.join(sorted(unknown))}")
@@ -104,6 +113,8 @@ class Bench:
         self.ours: flows.Side | None = None
         self.peer: flows.Side | None = None
         self.browsers: dict[str, list] = {}
+        self.cached_rows: dict[tuple[str, str], list[list[str]]] = {}
+        self.memory_snapshots: dict[str, dict] = {}
         self.results: dict = {
             "mode": "quick" if args.quick else "full",
             "generated_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -209,37 +220,48 @@ class Bench:
     def record(self, name: str, unit: str, series: dict[str, load.Series], **extra) -> None:
         self.measures[name] = {"unit": unit, **{side: s.as_dict() for side, s in series.items()}, **extra}
 
-    def measure_client_credentials(self) -> None:
-        say("1. client_credentials")
-        rows = {side.name: [[side.token_path, side.authorization, side.client_credentials_body()]]
-                for side in self.sides()}
-        for side in self.sides():
-            side.token_json({"grant_type": "client_credentials", "resource": RESOURCE})
-        self.record("client_credentials", "tokens/s", self.series("token", self.sides(), lambda s: rows[s.name]))
-
-    def measure_refresh(self) -> None:
-        say("2. refresh_token")
-
-        def rows(side):
+    def rows(self, flow: str, side: flows.Side) -> list[list[str]]:
+        """wrk rows for ``flow`` on ``side``, one per connection (or one shared)."""
+        if flow == "client_credentials":
+            return [[side.token_path, side.authorization, side.client_credentials_body()]]
+        if flow == "refresh_token":
             # Fresh refresh tokens for every run: each is single use, and a
             # token used twice revokes its whole family (reuse detection).
             return [[side.token_path, side.authorization, side.code_flow(browser)["refresh_token"]]
                     for browser in self.sso_browsers(side)]
+        key = (flow, side.name)
+        if key not in self.cached_rows:
+            if flow == "authorization_code":
+                self.cached_rows[key] = [side.authcode_row(browser) for browser in self.sso_browsers(side)]
+            elif flow == "login":
+                facts = side.server.facts
+                self.cached_rows[key] = [flows.login_row(side, facts["email"], facts["password"])
+                                         for _ in range(self.args.connections)]
+            else:
+                raise ValueError(f"unknown flow {flow}")
+        return self.cached_rows[key]
 
-        self.record("refresh_token", "tokens/s", self.series("refresh", self.sides(), rows))
+    def measure_client_credentials(self) -> None:
+        say("1. client_credentials")
+        for side in self.sides():
+            side.token_json({"grant_type": "client_credentials", "resource": RESOURCE})
+        self.record("client_credentials", "tokens/s",
+                    self.series("token", self.sides(), lambda s: self.rows("client_credentials", s)))
+
+    def measure_refresh(self) -> None:
+        say("2. refresh_token")
+        self.record("refresh_token", "tokens/s",
+                    self.series("refresh", self.sides(), lambda s: self.rows("refresh_token", s)))
 
     def measure_authorization_code(self) -> None:
         say("3. authorization code round trip with an SSO session")
-        rows = {side.name: [side.authcode_row(browser) for browser in self.sso_browsers(side)]
-                for side in self.sides()}
         self.record("authorization_code", "round trips/s",
-                    self.series("authcode", self.sides(), lambda s: rows[s.name]))
+                    self.series("authcode", self.sides(), lambda s: self.rows("authorization_code", s)))
 
     def measure_login(self) -> None:
         say("4. password logins / raw argon2id")
         side, args = self.ours, self.args
-        facts = side.server.facts
-        rows = [flows.login_row(side, facts["email"], facts["password"]) for _ in range(args.connections)]
+        rows = self.rows("login", side)
         series = {"ours": load.Series(), "argon2_raw": load.Series()}
         if args.warmup:
             with contextlib.suppress(SetupError):
@@ -293,43 +315,49 @@ class Bench:
         self.measures["rp_verify"] = result
 
     def profile(self) -> None:
-        """py-spy on every worker under client_credentials load, twice: wall clock, then GIL holders only."""
-        say("profile: py-spy on our workers under client_credentials load")
+        for flow in self.args.profile_flows:
+            try:
+                self.profile_flow(flow)
+            except Exception as error:  # noqa: BLE001 - a failed profile must not lose the measures
+                say(f"  profile of {flow} failed: {error!r}")
+                self.results.setdefault("profile", {})[flow] = {"error": repr(error)[:2000]}
+
+    def profile_flow(self, flow: str) -> None:
+        """py-spy on every worker under ``flow`` load, twice: wall clock, then GIL holders only."""
+        say(f"profile: py-spy on our workers under {flow} load")
         if not profiling.py_spy():
-            self.results["profile"] = {"error": "py-spy is not installed (pip install py-spy)"}
+            self.results.setdefault("profile", {})[flow] = {"error": "py-spy is not installed (pip install py-spy)"}
             return
         side, args = self.ours, self.args
         seconds = max(args.seconds, 5)
-        rows = [[side.token_path, side.authorization, side.client_credentials_body()]]
+        scenario = FLOWS[flow]
         sections, kept = [], {}
         views = (("wall", False, "Wall clock: every sample of a busy thread, waits on PostgreSQL included"),
                  ("cpu", True, "CPU: only samples holding the GIL (Python at work, waits excluded)"))
         for view, gil_only, title in views:
             raw_path = self.workdir / f"profile-{view}.raw"
+            rows = self.rows(flow, side)  # set-up requests are not what is profiled
             recorder = profiling.Recorder(side.server.process.pid, seconds, raw_path, gil_only=gil_only).start()
             time.sleep(1)  # py-spy attaches to every worker before the load starts
-            run = load.run_wrk(side.base, "token", rows, seconds + 1, args.connections)
+            run = load.run_wrk(side.base, scenario, rows, seconds + 1, args.connections)
             try:
                 summary = profiling.summarise(recorder.finish())
             except RuntimeError as error:
-                self.results["profile"] = {"error": str(error)}
-                say(f"  {error}")
-                return
-            sections.append(profiling.render(summary, f"{title} ({run.rate:.0f} tokens/s while sampled)"))
+                raise RuntimeError(f"{view} view: {error}") from error
+            sections.append(profiling.render(summary, f"{title} ({run.rate:.0f}/s while sampled)"))
             kept[view] = {key: summary[key][:12] for key in ("by_package", "idp_inclusive", "self")}
-        header = (f"# Our workers under client_credentials load: {args.workers} gunicorn workers, "
+        header = (f"# Our workers under {flow} load: {args.workers} gunicorn workers, "
                   f"{args.connections} wrk connections, py-spy {seconds:g} s per view.\n"
                   f"# Written by benchmarks/run.py ({self.results['generated_at']}, "
                   f"code at {self.results['revision']}).\n\n")
-        path = args.output_dir / f"{'quick-' if args.quick else ''}profile-client_credentials.txt"
+        path = args.output_dir / f"{'quick-' if args.quick else ''}profile-{flow}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + "\n\n".join(sections))
-        self.results["profile"] = {"file": str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path),
-                                   **kept}
+        self.results.setdefault("profile", {})[flow] = {
+            "file": str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path), **kept}
         say(f"  written to {path}")
 
-    def measure_memory(self) -> None:
-        say("6. memory per worker after the load")
+    def memory(self) -> dict:
         data = {}
         for side in self.sides():
             memory = side.server.memory()
@@ -338,7 +366,11 @@ class Bench:
                                "max_rss_mib": max((w.get("rss_mib", 0) for w in workers), default=None),
                                "max_pss_mib": max((w.get("pss_mib", 0) for w in workers), default=None)}
             say(f"  {side.name}: " + ", ".join(f"{w.get('rss_mib')} MiB" for w in workers))
-        self.measures["memory"] = data
+        return data
+
+    def measure_memory(self) -> None:
+        say("6. memory per worker after the load")
+        self.measures["memory"] = {**self.memory(), "snapshots": self.memory_snapshots}
 
     # -- delegation rows -------------------------------------------------------------------
     def measure_scale(self) -> None:
@@ -424,8 +456,10 @@ class Bench:
             server.stop()
 
     def token_sizes(self, server: servers.Server, people: dict, resources: list[str], sizes: dict) -> None:
+        import jwt
+
         side = flows.Side(server, "/authorize")
-        found, largest_audience, notes = {}, {}, []
+        found, largest_audience, notes, carries_rights = {}, {}, [], False
         for count in FIRM_COUNTS:
             if count not in people:
                 notes.append(f"no collaborator with about {count} firms in the generated data")
@@ -440,12 +474,20 @@ class Bench:
                 token = side.token_json({"grant_type": "authorization_code", "code": code,
                                          "redirect_uri": servers.REDIRECT_URI, "code_verifier": verifier})
                 size = len(token["access_token"])
+                carries_rights = carries_rights or "authorization_details" in jwt.decode(
+                    token["access_token"], options={"verify_signature": False})
                 if best is None or size > best[0]:
                     best = (size, resource)
             found[str(count)] = best[0]
             largest_audience[str(count)] = best[1]
             if firms != count:
                 notes.append(f"{count} firms measured with a collaborator of {firms}")
+        sizes.clear()  # an earlier, smaller database may have left an "n/a"
+        if not carries_rights:
+            # Sizes of tokens without rights say nothing about rights in tokens.
+            sizes.update({"na": "access tokens carry no rights yet (no authorization_details)",
+                          "bytes_without_rights": found})
+            return
         sizes.update({"bytes": found, "audience": largest_audience,
                       "note": "; ".join(notes + ["largest token over every audience"])})
 
@@ -457,6 +499,11 @@ class Bench:
                  ("3", self.measure_authorization_code), ("4", self.measure_login), ("5", self.measure_verification),
                  ("profile", self.profile), ("6", self.measure_memory))
         for key, step in steps:
+            if key == "4" and "6" in only and {"1", "2", "3"} & only:
+                # Logins hash with 19 MiB of memory per thread at work: the
+                # size before them tells what the token flows alone need.
+                say("  memory after the token flows")
+                self.memory_snapshots["after the token flows, before logins"] = self.memory()
             if key in only:
                 try:
                     step()

@@ -88,6 +88,10 @@ def number(value, unit: str = "") -> str:
     return text.replace(",", " ") + (f" {unit}" if unit else "")
 
 
+def thousands(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
 def ratio(a, b) -> float | None:
     if a is None or b in (None, 0):
         return None
@@ -141,7 +145,7 @@ def build_rows(results: dict) -> list[Row]:
             for rows_count, data in sorted(scale.get("by_rows", {}).items(), key=lambda item: int(item[0])):
                 ours = median_of(data, "ours")
                 r = ratio(ours, peer)
-                rows.append(Row("2", f"refresh_token, {int(rows_count):,} delegation rows".replace(",", " "),
+                rows.append(Row("2", f"refresh_token, {thousands(int(rows_count))} delegation rows",
                                 number(ours, "/s"), number(peer, "/s") + " (peer)" if peer else "n/a", r, "≥ 1.0",
                                 None if r is None else r >= 1.0, data.get("note", "") or data.get("error") or ""))
             counts = sorted(scale.get("by_rows", {}), key=int)
@@ -149,7 +153,7 @@ def build_rows(results: dict) -> list[Row]:
                 small, large = counts[0], counts[-1]
                 a, b = median_of(scale["by_rows"][large], "ours"), median_of(scale["by_rows"][small], "ours")
                 r = ratio(b, a)
-                label = f"refresh_token cost at {int(large):,} rows / at {int(small):,} rows".replace(",", " ")
+                label = f"refresh_token cost at {thousands(int(large))} rows / at {thousands(int(small))} rows"
                 rows.append(Row("2", label, number(a, "/s"), number(b, "/s") + " (ours, fewer rows)", r, "≤ 1.2",
                                 None if r is None else r <= 1.2, "time per token; 1.0 = flat"))
 
@@ -251,10 +255,13 @@ def details(results: dict) -> str:
             lines.append(f"- {name} / {side}: {runs}" + (f" — error: {series['error']}" if series.get("error") else ""))
     memory = results["measures"].get("memory")
     if memory:
-        for side, data in memory.items():
-            if isinstance(data, dict) and data.get("workers"):
-                workers = "; ".join(f"RSS {w.get('rss_mib')} / PSS {w.get('pss_mib')}" for w in data["workers"])
-                lines.append(f"- memory / {side} (MiB per worker): {workers}; master {data.get('master')}")
+        moments = [("after the whole load", memory)] + list(memory.get("snapshots", {}).items())
+        for moment, sides in moments:
+            for side, data in sides.items():
+                if isinstance(data, dict) and data.get("workers"):
+                    workers = "; ".join(f"RSS {w.get('rss_mib')} / PSS {w.get('pss_mib')}" for w in data["workers"])
+                    lines.append(f"- memory {moment} / {side} (MiB per worker): {workers}; "
+                                 f"master {data.get('master')}")
     return "\n".join(lines) + "\n"
 
 

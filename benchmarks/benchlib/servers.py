@@ -158,6 +158,39 @@ def wait_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: flo
     raise SetupError(f"{url}: not ready after {timeout:.0f} s:\n{tail(log_path)}")
 
 
+def cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+def wait_idle(server: "Server", timeout: float = 120, quiet: float = 1.0) -> None:
+    """Wait until every worker has finished booting (no CPU used for ``quiet`` seconds).
+
+    A server answers as soon as one worker is up; the others may still be
+    importing the application, which would be measured (and profiled) as
+    if it were work done for requests.
+    """
+    deadline = time.monotonic() + timeout
+    pids = server.worker_pids()
+    before = cpu_ticks(pids)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        pids = server.worker_pids()
+        after = cpu_ticks(pids)
+        # A booted worker still wakes up now and then (heartbeats): a tick
+        # (10 ms) per worker and per second is idle.
+        if after - before <= len(pids) * quiet:
+            return
+        before = after
+
+
 def spawn(cmd: list[str], *, env: dict, cwd: Path, log_path: Path) -> subprocess.Popen:
     log = open(log_path, "ab")
     try:
@@ -299,6 +332,7 @@ def start_ours(prepared: dict, workdir: Path, workers: int, port: int, use_confi
                            "gunicorn_command": " ".join(cmd[1:])})
     try:
         wait_ready(url + "/jwks.json", process, log_path)
+        wait_idle(server)
     except SetupError:
         server.stop()
         if config is not None:
@@ -424,6 +458,7 @@ def start_peer(peer_dir: Path, workdir: Path, workers: int, port: int, redis_url
     })
     try:
         wait_ready(issuer + "/.well-known/openid-configuration", process, log_path)
+        wait_idle(server)
     except SetupError:
         server.stop()
         raise
