@@ -172,4 +172,14 @@ def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         "IDP_TRUSTED_PROXIES": env("TRUSTED_PROXIES", [], _list),
         "IDP_CLIENT_CA_FILE": env("CLIENT_CA_FILE"),
         "IDP_CLIENT_CRL_FILES": env("CLIENT_CRL_FILES", [], _list),
+        # SIGNEXPERT login (docs/assurance.md). The header a trusted proxy puts
+        # the client certificate in (nginx: $ssl_client_escaped_cert).
+        "IDP_CLIENT_CERT_HEADER": env("CLIENT_CERT_HEADER", "X-SSL-Client-Cert"),
+        # Absolute URL of the certificate login page when it is served on an
+        # origin of its own (another port that asks for client certificates);
+        # empty: the provider's own /login/certificat.
+        "IDP_CERTIFICATE_LOGIN_URL": env("CERTIFICATE_LOGIN_URL", ""),
+        # ``idp serve-tls``: the listener's own certificate and key (PEM).
+        "IDP_TLS_CERT_FILE": env("TLS_CERT_FILE"),
+        "IDP_TLS_KEY_FILE": env("TLS_KEY_FILE"),
     }

@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "idp.accounts.views",
     "idp.firms.views",
     "idp.mfa.views",
+    "idp.certificates.views",
     "idp.delegations.views",
     "idp.delegations.api",
     "idp.observability.views",

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from ..accounts.models import EXPERT_PENDING, EXPERT_VERIFIED, User
 from ..accounts.services import find_user, normalise_email
+from ..certificates.services import sync_register_certificates
 from ..db import utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
@@ -421,6 +422,9 @@ def import_register(rows: list[RegisterRow]) -> ImportReport:
     db.session.flush()
 
     report.accounts_updated = _sync_bound_accounts(touched)
+    # The register is the authority on the SIGNEXPERT certificates it names:
+    # one it no longer names stops opening the account (issue 4).
+    sync_register_certificates(touched)
     report.verified = verify_pending_accounts()
     return report
 

@@ -23,6 +23,11 @@ class Authentication:
 PASSWORD = Authentication("eidas1", ("pwd",))
 # Password then a code from the authenticator app (or a recovery code).
 TOTP = Authentication("eidas2", ("pwd", "otp", "mfa"))
+# A SIGNEXPERT certificate (TLS client authentication), RFC 8176 values: proof
+# of possession of a hardware-secured key ("hwk") held on a smart card or
+# token ("sc"), which its PIN unlocks: something held and something known
+# ("mfa"). See docs/assurance.md.
+SIGNEXPERT = Authentication("eidas3", ("hwk", "sc", "mfa"))
 
 
 def open_session(user, authentication: Authentication, *, ttl: int, ip: str | None, user_agent: str | None,

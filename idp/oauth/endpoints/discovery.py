@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from keys import SUPPORTED_ALGORITHMS
+from scopes.acr import ACR_VALUES
 
 from ..grants.common import AUTH_METHODS
 from ..scopes import CLAIMS_SUPPORTED, SCOPES_SUPPORTED
@@ -48,7 +49,11 @@ def provider_metadata() -> dict:
         "ui_locales_supported": ["fr", "en"],
         "claims_locales_supported": ["fr"],
         "authorization_response_iss_parameter_supported": True,
-        "claims_parameter_supported": False,
+        # Assurance levels (docs/assurance.md); the claims parameter is read for
+        # an essential id_token acr (step-up), other requested claims are
+        # released by scope as usual, which OIDC Core §5.5 allows.
+        "acr_values_supported": list(ACR_VALUES),
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
