@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench clean system-packages
+.PHONY: install run test test-fast bench clean system-packages translations
 
 $(STAMP): setup.cfg pyproject.toml rp/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ test-fast: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# The English catalogue: extract every _() of idp/ (babel.cfg), merge into the .po, compile the .mo
+# (both committed; nothing compiles at install). No fuzzy matching: Babel's guesses pair unrelated
+# sentences, and a fuzzy entry is never shown anyway; new strings come out empty, to be translated.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Comptexpert -o $(VENV)/messages.pot idp
+	$(BIN)/pybabel update -N --ignore-obsolete -i $(VENV)/messages.pot -d idp/translations -l en
+	$(BIN)/pybabel compile --statistics -d idp/translations
 
 clean:
 	rm -rf $(VENV) instance test-artifacts
