@@ -311,8 +311,10 @@ def sync_register_certificates(entries: list[RegisterEntry]) -> int:
         ).all()
         for binding, entry_id in rows:
             entry = by_id[entry_id]
-            same_serial = normalise_serial(entry.certificate_serial) == normalise_serial(binding.serial) != ""
-            if not (same_serial and normalise_subject(entry.certificate_subject) == normalise_subject(binding.subject)):
+            serial = normalise_serial(entry.certificate_serial)
+            still_named = (bool(serial) and serial == normalise_serial(binding.serial)
+                           and normalise_subject(entry.certificate_subject) == normalise_subject(binding.subject))
+            if not still_named:
                 db.session.delete(binding)
                 removed += 1
     db.session.flush()

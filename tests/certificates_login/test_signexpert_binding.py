@@ -209,6 +209,9 @@ def test_a_register_certificate_cannot_be_removed_by_its_holder(live, app, nginx
                                          data={"csrf_token": csrf_of(security.text)}))
     assert ("Ce certificat vous a été attribué par l'Ordre : pour ne plus l'utiliser, demandez sa révocation "
             "au support.") in text_of(answer)
+    # Importing the same register again keeps it.
+    import_register(runner, tmp_path, "CN=Philippe DURANT, O=Ordre des experts-comptables, C=FR, "
+                                      "emailAddress=philippe.durant@example.fr", f"{valid.serial_number:x}")
     assert certificate_login(holder(live, nginx, leaf_files["valid"])).status_code == 303
 
 
