@@ -61,6 +61,7 @@ def cluster(tmp_path_factory):
             IDP_RATELIMIT_STORAGE_URL=REDIS_URL, IDP_RATELIMIT_KEY_PREFIX=prefix,
             IDP_KEYS_CACHE_SECONDS=str(KEYS_CACHE_SECONDS), IDP_LOG_LEVEL="DEBUG",
             IDP_LOGIN_LIMIT_PER_ACCOUNT="5/minute", IDP_LOGIN_LIMIT_PER_ADDRESS="1000/minute",
+            IDP_TRUSTED_PROXIES="127.0.0.1",  # as behind nginx on the same machine
         )
         run_cli(env, "init")
         nodes = [Node("node1", env, directory, port=first.port), Node("node2", env, directory)]

@@ -91,3 +91,15 @@ def test_a_malformed_request_id_is_replaced_by_a_new_one(cluster):
         response = requests.get(node.url + "/healthz", headers={"X-Request-Id": unusable})
         generated = response.headers["X-Request-Id"]
         assert generated != unusable and len(generated) == 32 and int(generated, 16) >= 0
+
+
+def test_the_client_address_comes_from_the_trusted_proxy_header(cluster):
+    node = cluster.nodes[0]  # IDP_TRUSTED_PROXIES=127.0.0.1, as behind nginx
+    request_id = "xff-" + secrets.token_hex(8)
+
+    requests.get(node.url + "/healthz", headers={"X-Request-Id": request_id,
+                                                 "X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+
+    (logged,) = [r for r in node.log_records() if r.get("request_id") == request_id and r.get("event") == "request"]
+    # The right-most address not of a trusted proxy: the left part is whatever the client wrote.
+    assert logged["remote_addr"] == "203.0.113.7"
