@@ -9,10 +9,14 @@ SCOPE_CLAIMS = {
     "email": ("email", "email_verified"),
 }
 
+# ``firms`` and ``rights``: the user's firms and his rights at the client's
+# sites, computed when asked (``idp.rights``; docs/claims.md).
+RIGHTS_SCOPE_CLAIMS = {"firms": "firms", "rights": "rights"}
+
 # ``delegations``: manage délégations through the JSON API /api/v1 (for firm software).
-SCOPES_SUPPORTED = ("openid", "profile", "email", "delegations")
+SCOPES_SUPPORTED = ("openid", "profile", "email", "firms", "rights", "delegations")
 
 CLAIMS_SUPPORTED = (
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
-    *SCOPE_CLAIMS["profile"], *SCOPE_CLAIMS["email"],
+    *SCOPE_CLAIMS["profile"], *SCOPE_CLAIMS["email"], *RIGHTS_SCOPE_CLAIMS.values(),
 )

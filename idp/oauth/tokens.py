@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 
 from ..db import digest, epoch, new_secret, utcnow
 from ..extensions import db
+from ..rights.services import add_rights
 from ..signing.services import load_ring
 from .claims import user_claims
 from .models import AuthorizationCode, IssuedAccessToken, RefreshToken
@@ -62,18 +63,28 @@ def issue_tokens(
     family_id: str | None = None,
     code_hash: str | None = None,
     include_refresh_token: bool = False,
+    act: dict | None = None,
+    not_after: datetime | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """Build the token response body and record what was issued. The caller commits."""
+    """Build the token response body and record what was issued. The caller commits.
+
+    A token for a person carries his rights at its audience (``idp.rights``),
+    recomputed at every issuance, refresh included; its ``exp`` is bounded by
+    the first delegation it carries and by ``not_after`` (token exchange:
+    the subject token's expiry). ``act`` is the RFC 8693 §4.1 actor.
+    """
     config = current_app.config
     now = now or utcnow()
-    ttl = config["IDP_ACCESS_TOKEN_TTL"]
     jti = new_secret(16)
+    exp = epoch(now) + config["IDP_ACCESS_TOKEN_TTL"]
+    if not_after is not None:
+        exp = min(exp, epoch(not_after))
     claims = {
         "iss": config["IDP_ISSUER"],
         "sub": user.identifiant if user is not None else client.client_id,
         "aud": audience_for(client, resource),
-        "exp": epoch(now) + ttl,
+        "exp": exp,
         "iat": epoch(now),
         "jti": jti,
         "client_id": client.client_id,
@@ -83,6 +94,11 @@ def issue_tokens(
         claims.update(auth_time=epoch(context.auth_time), acr=context.acr, amr=list(context.amr))
         if context.sid:
             claims["sid"] = context.sid
+    if act is not None:
+        claims["act"] = act
+    if user is not None and context is not None:
+        claims = add_rights(claims, user=user, acr=context.acr, now=now)
+    ttl = claims["exp"] - epoch(now)
     access_token = load_ring().sign(claims, signing_alg(client), typ=ACCESS_TOKEN_TYP)
     if include_refresh_token and user is not None:
         family_id = family_id or new_secret(16)
@@ -143,7 +159,7 @@ def encode_id_token(*, client, user, scope: str, context: AuthContext, nonce: st
         claims["nonce"] = nonce
     if access_token:
         claims["at_hash"] = create_half_hash(access_token, alg).decode()
-    claims.update(user_claims(user, scope))
+    claims.update(user_claims(user, scope, client=client, acr=context.acr, now=now, for_id_token=True))
     return load_ring().sign(claims, alg, typ="JWT")
 
 

@@ -1,6 +1,7 @@
 """Userinfo endpoint (OIDC Core §5.3), protected by our own access tokens."""
 from __future__ import annotations
 
+from authlib.integrations.flask_oauth2 import current_token
 from authlib.oauth2.rfc6750 import BearerTokenValidator as _BearerTokenValidator
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
@@ -45,7 +46,10 @@ class BearerTokenValidator(_BearerTokenValidator):
 
 class UserInfoEndpoint(_UserInfoEndpoint):
     def generate_user_info(self, user, scope) -> UserInfo:
-        return UserInfo(user_claims(user, scope))
+        # The token Authlib just accepted: its client and session level
+        # decide which rights the ``rights`` scope releases.
+        token = current_token._get_current_object()
+        return UserInfo(user_claims(user, scope, client=token.get_client(), acr=token.verified.claims.get("acr")))
 
     def get_issuer(self) -> str:
         return current_app.config["IDP_ISSUER"]
