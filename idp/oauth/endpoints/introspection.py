@@ -4,7 +4,9 @@ from __future__ import annotations
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 from flask import current_app
 
-from ...db import epoch
+from ...db import epoch, utcnow
+from ...rights.claims import AUTHORIZATION_DETAILS, AUTHORIZATION_DETAILS_TRUNCATED
+from ...rights.services import current_rights
 from ..grants.common import AUTH_METHODS
 from .handles import find_token
 
@@ -24,9 +26,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
 
     def introspect_token(self, token) -> dict:
         if token.kind == "access_token":
-            claims = dict(token.access.claims)
-            claims["token_type"] = "Bearer"
-            return claims
+            return introspect_access_token(token.access)
         row = token.refresh
         return {
             "scope": row.scope,
@@ -37,6 +37,33 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "sub": row_sub(row),
             "iss": current_app.config["IDP_ISSUER"],
         }
+
+
+def introspect_access_token(access) -> dict:
+    """The token's claims with its rights as they are now (docs/claims.md, "Introspection").
+
+    The signed ``authorization_details`` are what the user held at issuance;
+    a relying site that introspects wants the present: they are recomputed
+    for the same user, audience and session level, complete (a token cut to
+    fit 8 KB is answered in full). The token stays active when rights went
+    away, since it still proves who the user is; it is inactive when his
+    account was disabled.
+    """
+    from ...accounts.models import User
+    from ...extensions import db
+
+    claims = dict(access.claims)
+    claims.pop(AUTHORIZATION_DETAILS, None)
+    claims.pop(AUTHORIZATION_DETAILS_TRUNCATED, None)
+    if access.record.user_id is not None:
+        user = db.session.get(User, access.record.user_id)
+        if user is None or not user.active:
+            return {"active": False}
+        rights = current_rights(user, claims, utcnow())
+        if rights:
+            claims[AUTHORIZATION_DETAILS] = rights
+    claims["token_type"] = "Bearer"
+    return claims
 
 
 def row_sub(row) -> str:
