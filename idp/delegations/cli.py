@@ -23,7 +23,7 @@ def remind_command(days, as_json):
     """Tell experts and collaborators of active delegations ending soon, once per expiry date (for cron)."""
     from .services import remind_expiring
 
-    sent = remind_expiring(days=days)
+    sent = remind_expiring(days=days, on_batch=db.session.commit)
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"reminded": sent}))

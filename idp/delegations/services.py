@@ -26,6 +26,7 @@ from ..accounts.models import EXPERT_VERIFIED, User
 from ..accounts.services import find_user, normalise_email
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..events.services import delegation_changed
 from ..extensions import db
 from ..firms.models import Firm, UserFirm
 from ..firms.services import firms_of, practises_in
@@ -454,6 +455,7 @@ def deactivate(actor, delegation_id, *, via: str = "web", now: datetime | None =
     now = now or utcnow()
     delegation, before, role = _transition(actor, delegation_id, "deactivate", via, now)
     _finish(delegation, "deactivate", actor_for(actor, role, via), before, now)
+    delegation_changed(delegation, before, "deactivate", now)  # sites drop the rights (docs/events.md)
     _tell_grantee(delegation, "deactivate")
     return delegation
 
@@ -475,6 +477,7 @@ def extend(actor, delegation_id, ends_at: datetime, *, via: str = "web", now: da
     _require_expert_of(actor, delegation.firm_id)
     delegation.ends_at = check_ends_at(ends_at, now)
     _finish(delegation, "extend", actor_for(actor, role, via), before, now)
+    delegation_changed(delegation, before, "extend", now)  # told to sites when it ends sooner
     _tell_grantee(delegation, "extend")
     return delegation
 
@@ -486,6 +489,7 @@ def change_rights(actor, delegation_id, rights, *, via: str = "web", now: dateti
     _require_expert_of(actor, delegation.firm_id)
     _set_rights(delegation, check_rights(rights))
     _finish(delegation, "change_rights", actor_for(actor, role, via), before, now)
+    delegation_changed(delegation, before, "change_rights", now)  # told to sites when rights are withdrawn
     _tell_grantee(delegation, "change_rights")
     return delegation
 
@@ -495,6 +499,7 @@ def remove(actor, delegation_id, *, via: str = "web", now: datetime | None = Non
     now = now or utcnow()
     delegation, before, role = _transition(actor, delegation_id, "remove", via, now)
     _finish(delegation, "remove", actor_for(actor, role, via), before, now)
+    delegation_changed(delegation, before, "remove", now)
     _tell_grantee(delegation, "remove")
     return delegation
 
@@ -510,6 +515,7 @@ def give_up(actor, delegation_id, right_id: str, *, via: str = "web", now: datet
     if not delegation.right_rows:
         delegation.state = REMOVED
     _finish(delegation, "give_up", actor_for(actor, role, via), before, now)
+    delegation_changed(delegation, before, "give_up", now)
     messages.notify(messages.GIVEN_UP, user=delegation.grantor, email=delegation.grantor.email,
                     delegation=delegation, params=messages.params_of(delegation, right=right_id))
     return delegation
@@ -691,24 +697,40 @@ def active_rights_for(user, audience: str, now: datetime | None = None) -> list[
 
 
 # -- reminders -------------------------------------------------------------------------------------
-def remind_expiring(now: datetime | None = None, days: int = REMIND_DAYS) -> int:
+def remind_expiring(now: datetime | None = None, days: int = REMIND_DAYS, *, batch: int = 500,
+                    on_batch=None) -> int:
     """Tell experts and collaborators of active delegations ending within ``days``, once per expiry date.
 
     ``reminded_for`` remembers the expiry a reminder was sent for, so a
     second run sends nothing, and extending a delegation makes a new
-    reminder due for its new date. Returns the number of delegations reminded.
+    reminder due for its new date. The due delegations are found in one
+    pass, then handled ``batch`` at a time; ``on_batch`` (the command
+    commits there) runs after each, so a long first run keeps its progress.
+    Returns the number of delegations reminded.
     """
     now = now or utcnow()
     due = list(db.session.scalars(
-        select(Delegation).where(
+        select(Delegation.id).where(
             Delegation.state == ACTIVE, Delegation.ends_at > now, Delegation.ends_at <= now + timedelta(days=days),
             or_(Delegation.reminded_for.is_(None), Delegation.reminded_for != Delegation.ends_at),
         ).order_by(Delegation.ends_at, Delegation.id)
-    ).unique())
+    ))
     sent = 0
-    for delegation in due:
+    for start in range(0, len(due), batch):
+        sent += _remind(due[start:start + batch], now)
+        if on_batch is not None:
+            on_batch()
+    return sent
+
+
+def _remind(ids: list[int], now: datetime) -> int:
+    sent = 0
+    for delegation in db.session.scalars(select(Delegation).where(Delegation.id.in_(ids))).unique():
+        if effective_state(delegation.state, delegation.ends_at, now) != ACTIVE:
+            continue
         # A plain UPDATE (no version bump): a reminder must not make an
-        # expert's concurrent change fail.
+        # expert's concurrent change fail. It claims the reminder, so two
+        # runs at once send it once.
         claimed = db.session.execute(
             update(Delegation).where(
                 Delegation.id == delegation.id, Delegation.ends_at == delegation.ends_at,
