@@ -305,3 +305,76 @@ def _pings(client) -> bool:
         return bool(client.ping())
     except redis.RedisError:
         return False
+
+
+# -- nginx in front -------------------------------------------------------------------------
+class Nginx:
+    """A real nginx in the foreground, running a server configuration in a directory of its own."""
+
+    def __init__(self, directory: Path, site_config: str, ports: list[int]):
+        self.directory = directory
+        self.ports = ports
+        temp = "\n".join(f"    {name}_temp_path {directory / name};"
+                         for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (directory / name).mkdir(exist_ok=True)
+        (directory / "site.conf").write_text(site_config)
+        (directory / "nginx.conf").write_text(
+            f"daemon off;\nmaster_process off;\nworker_processes 1;\npid {directory / 'nginx.pid'};\n"
+            f"error_log {directory / 'error.log'} info;\nevents {{ worker_connections 256; }}\n"
+            f"http {{\n{temp}\n    include {directory / 'site.conf'};\n}}\n")
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([binary, "-p", str(directory), "-c", str(directory / "nginx.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import socket
+
+        def listening():
+            assert self.process.poll() is None, (directory / "error.log").read_text(errors="replace")
+            try:
+                socket.create_connection(("127.0.0.1", ports[0]), timeout=0.5).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(listening, "nginx to listen")
+
+    def access_log(self) -> str:
+        path = self.directory / "access.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
