@@ -8,12 +8,13 @@ Without it (``idp run``, tests) the samples live in the process.
 Hooks for the other parts of the provider:
 
 - ``record_login(method, result)``: one login attempt (see docs/operations.md);
-- ``record_event_delivery(result)``: one security event pushed, or failed;
-- ``set_pending_events_source(fn)``: ``fn()`` counts the events waiting in
-  the outbox; it runs at each scrape (it is the same on every node).
+- ``record_event_delivery(result)``: one push of a security event by the
+  delivery loop (``idp events deliver``), delivered or failed.
 
 Requests, latencies, tokens issued by grant type, throttled requests and
-the database pool are measured here, around every request.
+the database pool are measured here, around every request; the events
+waiting in the outbox (how many, and how long the oldest has waited) are
+read from the database at each scrape, the same on every node.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ import logging
 import os
 import re
 import time
-from typing import Callable
 
 from flask import Response, current_app, g, request
 from prometheus_client import (
@@ -46,8 +46,8 @@ LOGINS = Counter("idp_logins_total", "Login attempts, by method and result.", ["
 THROTTLED = Counter(
     "idp_throttled_requests_total", "Requests refused by rate limiting (429), by endpoint.", ["endpoint"],
 )
-EVENTS_DELIVERED = Counter(
-    "idp_events_delivered_total", "Security events pushed to relying sites, by result.", ["result"],
+EVENT_DELIVERIES = Counter(
+    "idp_events_deliveries_total", "Pushes of security events to relying sites, by result.", ["result"],
 )
 # "livesum": the sum over the live processes of a node, each reporting its own pool.
 DB_POOL = Gauge(
@@ -57,7 +57,6 @@ DB_POOL = Gauge(
 
 UNMATCHED = "<unmatched>"
 _LABEL = re.compile(r"[^a-z0-9_:.\-]")
-_pending_events: Callable[[], int] | None = None
 
 
 def _label(value: str | None, default: str = "unknown") -> str:
@@ -72,14 +71,27 @@ def record_login(method: str, result: str) -> None:
 
 
 def record_event_delivery(result: str, count: int = 1) -> None:
-    """Count pushed security events: ``result`` is delivered, failed or abandoned."""
-    EVENTS_DELIVERED.labels(result=_label(result)).inc(count)
+    """Count pushes of security events: ``result`` is delivered or failed."""
+    EVENT_DELIVERIES.labels(result=_label(result)).inc(count)
 
 
-def set_pending_events_source(source: Callable[[], int] | None) -> None:
-    """Register the function counting events waiting in the outbox (called at each scrape)."""
-    global _pending_events
-    _pending_events = source
+def outbox_backlog() -> tuple[int, float]:
+    """``(events not delivered yet, seconds the oldest of them has waited)``; served by the outbox's index."""
+    from sqlalchemy import func, select
+
+    from ..db import utcnow
+    from ..events.models import OutboxEvent
+
+    count, oldest = db_session().execute(
+        select(func.count(), func.min(OutboxEvent.created_at)).where(OutboxEvent.delivered_at.is_(None))
+    ).one()
+    return count, (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+
+
+def db_session():
+    from ..extensions import db
+
+    return db.session
 
 
 def multiprocess_dir() -> str | None:
@@ -138,14 +150,18 @@ class _ScrapeTimeCollector:
     """Values computed when scraped: the events waiting in the outbox."""
 
     def collect(self):
-        if _pending_events is None:
-            return
         try:
-            pending = int(_pending_events())
+            pending, oldest = outbox_backlog()
         except Exception:  # noqa: BLE001 - a scrape during an outage still answers
-            log.warning("metrics: could not count pending events")
+            log.warning("metrics: could not read the events outbox")
+            try:
+                db_session().rollback()
+            except Exception:  # noqa: BLE001 - the connection is gone; nothing to roll back
+                pass
             return
         yield GaugeMetricFamily("idp_events_pending", "Security events waiting to be delivered.", value=pending)
+        yield GaugeMetricFamily("idp_events_oldest_pending_seconds",
+                                "How long the oldest undelivered event has waited.", value=oldest)
 
 
 class _ProcessCollector:

@@ -85,3 +85,29 @@ def test_throttled_requests_are_counted(cluster):
     after = node.metrics()
     throttled = 'idp_throttled_requests_total{endpoint="/login"}'
     assert _value(after, throttled) - _value(before, throttled) == statuses.count(429) > 0
+
+
+def test_the_events_waiting_in_the_outbox_are_reported(live, rp):
+    from datetime import timedelta
+
+    from idp.db import new_secret, utcnow
+    from idp.events.models import OutboxEvent
+    from idp.extensions import db
+
+    now = utcnow()
+    with live.app.app_context():
+        for created, delivered in ((now - timedelta(minutes=10), None), (now - timedelta(minutes=1), None),
+                                   (now - timedelta(hours=2), now - timedelta(hours=1))):
+            db.session.add(OutboxEvent(client_id=rp.client_id, kind="set", jti=new_secret(), payload={},
+                                       created_at=created, next_attempt_at=created, delivered_at=delivered))
+        db.session.commit()
+        db.session.remove()
+
+    samples = {}
+    for line in requests.get(live.url + "/metrics").text.splitlines():
+        if line.startswith("idp_events_"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+
+    assert samples["idp_events_pending"] == 2
+    assert samples["idp_events_oldest_pending_seconds"] >= 600
