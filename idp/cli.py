@@ -53,10 +53,12 @@ def clients_group():
 @click.option("--signing-alg", type=click.Choice(["ES256", "RS256"]), help="Token signing algorithm for this client.")
 @click.option("--first-party", is_flag=True, help="A site of the Ordre itself: no consent screen.")
 @click.option("--client-id", help="Choose the client_id (default: random).")
+@click.option("--events-uri", help="RFC 8935 push endpoint for security events (CAEP SETs).")
+@click.option("--backchannel-logout-uri", help="OpenID Connect Back-Channel Logout URI.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def clients_create(name, redirect_uris, post_logout_redirect_uris, grant_types, scope, resources, auth_method,
-                   jwks_file, signing_alg, first_party, client_id, as_json):
+                   jwks_file, signing_alg, first_party, client_id, events_uri, backchannel_logout_uri, as_json):
     """Register a client; prints its client_id and client_secret (shown once)."""
     from .oauth.clients import create_client
 
@@ -65,7 +67,7 @@ def clients_create(name, redirect_uris, post_logout_redirect_uris, grant_types, 
             name=name, redirect_uris=list(redirect_uris), post_logout_redirect_uris=list(post_logout_redirect_uris),
             grant_types=list(grant_types) or None, scope=scope, resources=list(resources), auth_method=auth_method,
             jwks=json.load(jwks_file) if jwks_file else None, first_party=first_party, signing_alg=signing_alg,
-            client_id=client_id,
+            client_id=client_id, events_uri=events_uri, backchannel_logout_uri=backchannel_logout_uri,
         )
         db.session.commit()
     except IdpError as error:
@@ -193,7 +195,7 @@ def demo_command(as_json, if_empty):
 
 
 # Domain packages with commands of their own (each module exposes ``commands``).
-COMMAND_MODULES = ("idp.register.cli", "idp.delegations.cli", "idp.observability.cli")
+COMMAND_MODULES = ("idp.register.cli", "idp.delegations.cli", "idp.observability.cli", "idp.events.cli")
 
 
 def register_commands(app) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from ..db import digest, new_secret, utcnow
 from ..errors import Conflict, Forbidden, InvalidInput
+from ..events.services import sessions_ended
 from ..extensions import db
 from ..mail import mail_locale, send_mail
 from ..sessions.services import end_all_sessions
@@ -386,7 +387,7 @@ def reset_password(secret: str, new_password: str, now: datetime | None = None) 
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    end_all_sessions(user.id, now)
+    sessions_ended(user, end_all_sessions(user.id, now), "password_reset", now=now)
     send_mail(user.email, "password_changed", mail_locale(user), name=user.name, identifiant=user.identifiant,
               reset_link=_link("accounts.reset_request"))
     return user

@@ -10,6 +10,7 @@ from flask_limiter.errors import RateLimitExceeded
 from ..accounts.models import User
 from ..accounts.services import authenticate_password, find_user
 from ..db import utcnow
+from ..events.services import session_ending
 from ..extensions import db, limiter
 from ..mfa.services import RECOVERY, recovery_code_notice, remaining_recovery_codes, verify_second_factor
 from ..oauth.endpoints.authorize import load_interaction
@@ -179,6 +180,7 @@ def logout_current_session(response):
     """End this browser's session and clear its cookie."""
     login = current_login()
     if login is not None:
+        session_ending(login, "logout")
         end_session(login)
         db.session.commit()
     clear_login_cookie(response)

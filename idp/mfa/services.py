@@ -18,6 +18,7 @@ from ..accounts.models import RecoveryCode, User
 from ..accounts.passwords import hash_password, verify_password
 from ..accounts.services import check_password_policy
 from ..errors import Conflict, InvalidInput
+from ..events.services import other_sessions_ending
 from ..extensions import db
 from ..sessions.services import end_other_sessions
 from . import recovery, totp
@@ -189,4 +190,5 @@ def change_password(user, *, current_password: str, new_password: str, keep_sid:
         raise InvalidInput(_("Le nouveau mot de passe doit être différent de l'actuel."), field="new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
+    other_sessions_ending(user, keep_sid, "password_changed", now=now)
     return end_other_sessions(user.id, keep_sid, now)

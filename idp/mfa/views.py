@@ -15,6 +15,7 @@ from ..account.views import login_required
 from ..auth.forms import ConfirmForm
 from ..db import utcnow
 from ..errors import Conflict, InvalidInput, NotFound
+from ..events.services import session_ended, sessions_ended
 from ..extensions import db, limiter
 from ..menu import add_menu_entry
 from ..sessions.services import end_all_sessions, end_session_by_sid, list_sessions
@@ -228,6 +229,7 @@ def end_one_session(sid: str):
     except NotFound as error:
         flash(error.message, "error")
         return redirect(url_for("mfa.security"), 303)
+    session_ended(login.user, sid[:64], "session_ended")
     db.session.commit()
     if sid == login.sid:
         response = redirect(url_for("auth.logged_out"), 303)
@@ -244,7 +246,7 @@ def end_everywhere():
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _security_page(400)
-    end_all_sessions(current_login().user_id)
+    sessions_ended(current_login().user, end_all_sessions(current_login().user_id), "logout_everywhere")
     db.session.commit()
     response = redirect(url_for("auth.logged_out"), 303)
     clear_login_cookie(response)

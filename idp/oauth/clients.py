@@ -39,6 +39,8 @@ def create_client(
     signing_alg: str | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
+    events_uri: str | None = None,
+    backchannel_logout_uri: str | None = None,
 ) -> tuple[Client, str | None]:
     """Register a client; return it with its clear secret (shown once). The caller commits."""
     grant_types = list(dict.fromkeys(grant_types or ["authorization_code", "refresh_token"]))
@@ -75,6 +77,10 @@ def create_client(
         jwks=jwks,
         first_party=first_party,
         id_token_signed_response_alg=signing_alg,
+        # RFC 8935 push endpoint and Back-Channel Logout URI (docs/events.md).
+        events_uri=_check_uri(events_uri, "events_uri") if events_uri else None,
+        backchannel_logout_uri=_check_uri(backchannel_logout_uri, "backchannel_logout_uri")
+        if backchannel_logout_uri else None,
     )
     db.session.add(client)
     db.session.flush()

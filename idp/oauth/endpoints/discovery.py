@@ -57,4 +57,8 @@ def provider_metadata() -> dict:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
+        # OpenID Connect Back-Channel Logout 1.0 §2.1 (docs/events.md): logout
+        # tokens carry sid, pushed by `idp events deliver`.
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

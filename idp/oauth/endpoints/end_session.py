@@ -4,6 +4,7 @@ from __future__ import annotations
 from authlib.oidc.rpinitiated import EndSessionEndpoint as _EndSessionEndpoint
 from flask import request as flask_request
 
+from ...events.services import session_ending
 from ...extensions import db
 from ...sessions.services import end_session
 from ...sessions.web import current_login
@@ -22,5 +23,6 @@ class EndSessionEndpoint(_EndSessionEndpoint):
     def end_session(self, end_session_request) -> None:
         login = current_login()
         if login is not None:
+            session_ending(login, "logout")
             end_session(login)
             db.session.commit()
