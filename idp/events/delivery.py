@@ -40,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import epoch
 from ..extensions import db
+from ..observability.metrics import record_event_delivery
 from ..oauth.models import Client
 from ..oauth.tokens import signing_alg
 from ..signing.services import load_ring
@@ -263,6 +264,7 @@ def record(event: Claimed, outcome: Outcome, settings: Settings, rng=random.rand
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    record_event_delivery("delivered" if outcome.delivered else "failed")
 
 
 # -- the loop --------------------------------------------------------------------------------------

@@ -260,25 +260,19 @@ def delegation_changed(delegation, before: dict, action: str, now: datetime | No
 
 
 def authorization_details(user, audience: str | None, now: datetime) -> list[dict]:
-    """The rights ``user`` holds at ``audience`` now, as RFC 9396 ``authorization_details``.
+    """The rights ``user`` holds at ``audience`` now, as the ``authorization_details`` of its tokens.
 
-    The shape of the access tokens (docs/claims.md): one entry per firm and
-    grant, ``by`` and ``exp`` only for delegated rights.
+    Built by ``idp.rights`` (docs/claims.md) for a session at the strongest
+    level: the event says what the person holds; the access token of a
+    weaker session carries only the part its level reaches.
     """
     if not audience:
         return []
-    from ..delegations.services import active_rights_for
+    from scopes.acr import ACR_VALUES
 
-    details = []
-    for held in active_rights_for(user, audience, now):
-        site = held.rights[0].partition(":")[0] if held.rights else None
-        if site is None:
-            continue
-        entry = {"type": site, "siret": held.siret, "actions": [right.partition(":")[2] for right in held.rights]}
-        if not held.own:
-            entry.update(by=held.grantor, exp=epoch(held.ends_at))
-        details.append(entry)
-    return details
+    from ..rights.services import authorization_details_for
+
+    return authorization_details_for(user, audience, ACR_VALUES[-1], now)
 
 
 # -- reading the outbox --------------------------------------------------------------------------

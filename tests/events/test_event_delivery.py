@@ -261,3 +261,19 @@ def test_the_logout_token_follows_back_channel_logout(make_collaborator, make_si
     assert claims["sub"] == collaborator.identifiant and claims["sid"] == sid
     assert claims["events"] == {"http://schemas.openid.net/event/backchannel-logout": {}}
     assert "nonce" not in claims and claims["exp"] > claims["iat"] and claims["jti"]
+
+
+def test_the_change_carries_the_rights_that_remain(collaborator_with_rights, make_site, browser_of, as_expert,
+                                                   deliver_once):
+    expert, collaborator, delegation_id = collaborator_with_rights
+    site = make_site()
+    site.tokens(browser_of(collaborator), collaborator)
+
+    as_expert(expert, "change_rights", delegation_id, ["jesignexpert:preparer_collecte"])
+    deliver_once()
+
+    (event,) = site.events
+    (entry,) = event.payload["claims"]["authorization_details"]
+    assert {key: entry[key] for key in ("type", "siret", "actions", "by")} == {
+        "type": "jesignexpert", "siret": expert.siret, "actions": ["preparer_collecte"], "by": expert.identifiant}
+    assert isinstance(entry["exp"], int)
