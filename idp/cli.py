@@ -53,12 +53,15 @@ def clients_group():
 @click.option("--signing-alg", type=click.Choice(["ES256", "RS256"]), help="Token signing algorithm for this client.")
 @click.option("--first-party", is_flag=True, help="A site of the Ordre itself: no consent screen.")
 @click.option("--client-id", help="Choose the client_id (default: random).")
+@click.option("--exchange-audience", "exchange_audiences", multiple=True,
+              help="RFC 8693: an audience this client may exchange a user's access token for (repeatable).")
 @click.option("--events-uri", help="RFC 8935 push endpoint for security events (CAEP SETs).")
 @click.option("--backchannel-logout-uri", help="OpenID Connect Back-Channel Logout URI.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def clients_create(name, redirect_uris, post_logout_redirect_uris, grant_types, scope, resources, auth_method,
-                   jwks_file, signing_alg, first_party, client_id, events_uri, backchannel_logout_uri, as_json):
+                   jwks_file, signing_alg, first_party, client_id, events_uri, backchannel_logout_uri,
+                   exchange_audiences, as_json):
     """Register a client; prints its client_id and client_secret (shown once)."""
     from .oauth.clients import create_client
 
@@ -68,6 +71,7 @@ def clients_create(name, redirect_uris, post_logout_redirect_uris, grant_types, 
             grant_types=list(grant_types) or None, scope=scope, resources=list(resources), auth_method=auth_method,
             jwks=json.load(jwks_file) if jwks_file else None, first_party=first_party, signing_alg=signing_alg,
             client_id=client_id, events_uri=events_uri, backchannel_logout_uri=backchannel_logout_uri,
+            exchange_audiences=list(exchange_audiences),
         )
         db.session.commit()
     except IdpError as error:
@@ -85,7 +89,8 @@ def clients_list(as_json):
 
     rows = [
         {"client_id": c.client_id, "name": c.name, "grant_types": c.grant_types, "redirect_uris": c.redirect_uris,
-         "resources": c.resources, "auth_method": c.token_endpoint_auth_method, "first_party": c.first_party}
+         "resources": c.resources, "auth_method": c.token_endpoint_auth_method, "first_party": c.first_party,
+         "exchange_audiences": c.exchange_audiences}
         for c in list_clients()
     ]
     _emit(rows, as_json, "\n".join(f"{r['client_id']}\t{r['name']}\t{' '.join(r['grant_types'])}" for r in rows))

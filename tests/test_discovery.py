@@ -10,7 +10,8 @@ def test_openid_configuration_is_valid_and_complete(live):
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
-    assert set(metadata["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
+    assert set(metadata["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials",
+                                                      "urn:ietf:params:oauth:grant-type:token-exchange"}
     assert "implicit" not in metadata["grant_types_supported"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic", "client_secret_post", "private_key_jwt"}

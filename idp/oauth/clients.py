@@ -41,8 +41,13 @@ def create_client(
     client_secret: str | None = None,
     events_uri: str | None = None,
     backchannel_logout_uri: str | None = None,
+    exchange_audiences: list[str] | None = None,
 ) -> tuple[Client, str | None]:
-    """Register a client; return it with its clear secret (shown once). The caller commits."""
+    """Register a client; return it with its clear secret (shown once). The caller commits.
+
+    ``exchange_audiences``: the audiences its back end may exchange a user's
+    access token for (RFC 8693); without any, it may not exchange at all.
+    """
     grant_types = list(dict.fromkeys(grant_types or ["authorization_code", "refresh_token"]))
     unknown = [g for g in grant_types if g not in GRANT_TYPES]
     if unknown:
@@ -73,6 +78,7 @@ def create_client(
         grant_types=grant_types,
         scope=" ".join(dict.fromkeys(scope.split())),
         resources=[_check_uri(u, "resource", allow_loopback_http=True) for u in resources or []],
+        exchange_audiences=[_check_uri(u, "exchange_audience") for u in dict.fromkeys(exchange_audiences or [])],
         token_endpoint_auth_method=auth_method,
         jwks=jwks,
         first_party=first_party,

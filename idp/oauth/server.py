@@ -67,6 +67,7 @@ def init_app(app) -> None:
     from .grants.authorization_code import AuthorizationCodeGrant, OpenIDCodeExtension, S256CodeChallenge
     from .grants.client_credentials import ClientCredentialsGrant
     from .grants.refresh_token import RefreshTokenGrant
+    from .grants.token_exchange import TokenExchangeGrant
 
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", list(SCOPES_SUPPORTED))
     authorization.init_app(app, query_client=query_client)
@@ -77,6 +78,7 @@ def init_app(app) -> None:
     authorization.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCodeExtension()])
     authorization.register_grant(RefreshTokenGrant)
     authorization.register_grant(ClientCredentialsGrant)
+    authorization.register_grant(TokenExchangeGrant)
     authorization.register_extension(issuer_parameter)
     authorization.register_endpoint(RevocationEndpoint)
     authorization.register_endpoint(IntrospectionEndpoint)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from keys import SUPPORTED_ALGORITHMS
+from scopes import default_catalogue
 from scopes.acr import ACR_VALUES
 
+from ...rights.exchange import GRANT_TYPE as EXCHANGE_GRANT_TYPE
 from ..grants.common import AUTH_METHODS
 from ..scopes import CLAIMS_SUPPORTED, SCOPES_SUPPORTED
 
@@ -32,7 +34,7 @@ def provider_metadata() -> dict:
         "scopes_supported": list(SCOPES_SUPPORTED),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", EXCHANGE_GRANT_TYPE],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "access_token_signing_alg_values_supported": algs,
@@ -43,6 +45,8 @@ def provider_metadata() -> dict:
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "introspection_endpoint_auth_signing_alg_values_supported": algs,
         "code_challenge_methods_supported": ["S256"],
+        # RFC 9396 §10: the types are the catalogue's sites (docs/claims.md).
+        "authorization_details_types_supported": [site.id for site in default_catalogue().sites()],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "claim_types_supported": ["normal"],
         "prompt_values_supported": ["none", "login", "consent"],
