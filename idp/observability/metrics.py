@@ -7,7 +7,8 @@ Without it (``idp run``, tests) the samples live in the process.
 
 Hooks for the other parts of the provider:
 
-- ``record_login(method, result)``: one login attempt (see docs/operations.md);
+- ``record_login(method, result)``: one login attempt made elsewhere than
+  the login pages, which are counted from their answers (``LOGIN_PAGES``);
 - ``record_event_delivery(result)``: one push of a security event by the
   delivery loop (``idp events deliver``), delivered or failed.
 
@@ -56,6 +57,10 @@ DB_POOL = Gauge(
 )
 
 UNMATCHED = "<unmatched>"
+# The login pages, counted from their answers to POST, so that their code
+# stays free of measuring: endpoint -> method.
+LOGIN_PAGES = {"auth.login": "password", "auth.login_code": "second_factor",
+               "certificates.login_submit": "certificate"}
 _LABEL = re.compile(r"[^a-z0-9_:.\-]")
 
 
@@ -66,7 +71,10 @@ def _label(value: str | None, default: str = "unknown") -> str:
 
 
 def record_login(method: str, result: str) -> None:
-    """Count one login attempt: ``method`` (password, totp, certificate...), ``result`` (success, failure...)."""
+    """Count one login attempt: ``method`` (password, certificate...), ``result`` (success, failure...).
+
+    Not for the pages of ``LOGIN_PAGES``: they are counted already.
+    """
     LOGINS.labels(method=_label(method), result=_label(result)).inc()
 
 
@@ -92,6 +100,18 @@ def db_session():
     from ..extensions import db
 
     return db.session
+
+
+def login_result(endpoint: str, status: int, location: str) -> str:
+    """What the answer of a login page says of the attempt."""
+    if status in (301, 302, 303):
+        path = location.split("?", 1)[0]
+        if endpoint == "auth.login" and path.endswith("/login/code"):
+            return "second_factor_required"
+        if endpoint == "auth.login_code" and path.endswith("/login"):
+            return "expired"  # the password step is too old: start again
+        return "success"
+    return {401: "failure", 403: "refused", 429: "throttled"}.get(status, "rejected")
 
 
 def multiprocess_dir() -> str | None:
@@ -123,6 +143,9 @@ def observe_response(response):
             # Counted on the answer, not when the token is built: a token whose
             # transaction failed (database gone at commit) was never issued.
             TOKENS_ISSUED.labels(grant_type=_label(request.form.get("grant_type"))).inc()
+        if request.method == "POST" and request.endpoint in LOGIN_PAGES and status < 500:
+            result = login_result(request.endpoint, status, response.headers.get("Location", ""))
+            LOGINS.labels(method=LOGIN_PAGES[request.endpoint], result=result).inc()
     except Exception:  # noqa: BLE001 - measuring must never break an answer
         log.exception("metrics: could not record a request")
     return response

@@ -111,3 +111,33 @@ def test_the_events_waiting_in_the_outbox_are_reported(live, rp):
 
     assert samples["idp_events_pending"] == 2
     assert samples["idp_events_oldest_pending_seconds"] >= 600
+
+
+def test_logins_are_counted_by_method_and_result(cluster):
+    from cluster_support import login_at
+
+    node = cluster.nodes[0]
+    user = cluster.factories.user()
+    success = 'idp_logins_total{method="password",result="success"}'
+    failure = 'idp_logins_total{method="password",result="failure"}'
+    before = node.metrics()
+
+    assert login_at(node.url, user.email, user.password).status_code == 303
+    assert login_at(node.url, user.email, "not the password at all").status_code == 401
+
+    after = node.metrics()
+    assert _value(after, success) - _value(before, success) == 1
+    assert _value(after, failure) - _value(before, failure) == 1
+
+
+def test_what_a_login_page_answer_says_of_the_attempt():
+    from idp.observability.metrics import login_result
+
+    assert login_result("auth.login", 303, "/authorize/resume?interaction=x") == "success"
+    assert login_result("auth.login", 303, "/login/code") == "second_factor_required"
+    assert login_result("auth.login", 401, "") == "failure"
+    assert login_result("auth.login", 429, "") == "throttled"
+    assert login_result("auth.login", 400, "") == "rejected"
+    assert login_result("auth.login_code", 303, "/compte/") == "success"
+    assert login_result("auth.login_code", 303, "/login?interaction=x") == "expired"
+    assert login_result("certificates.login_submit", 403, "") == "refused"
