@@ -241,8 +241,11 @@ def create_submit():
             _fail(error, _Fields(form))
         else:
             pending = sum(1 for d in created if d.state == PENDING_ACCOUNT)
-            flash(_("%(count)d délégation(s) créée(s), dont %(pending)d en attente de création du compte.",
-                    count=len(created), pending=pending), "success")
+            if pending:
+                flash(_("%(count)d délégation(s) créée(s), dont %(pending)d en attente de création du compte.",
+                        count=len(created), pending=pending), "success")
+            else:
+                flash(_("%(count)d délégation(s) créée(s).", count=len(created)), "success")
             return redirect(url_for(".given", firm=firm.id), 303)
     rows = services.check_collaborators(user, firm.id, emails)
     return render_template("delegations/create_rights.html", form=form, firm=firm, rows=rows, step=3,
