@@ -48,17 +48,19 @@ def is_sensitive_name(name: str) -> bool:
 _NAME = r"[A-Za-z][A-Za-z0-9_\-]*"
 # name, then = or :, then the value: a quoted string whole (a password may
 # hold spaces), else up to the next delimiter, after an auth scheme if any.
+# (The look-behind makes a name start only where a word starts: without it
+# a long run of letters would be tried from each of its characters.)
 _PAIR_RE = re.compile(
-    r"(?P<name>" + _NAME + r")(?P<sep>[\"']?\s*[=:]\s*)(?![\"']?\[redacted\])"
+    r"(?<![A-Za-z0-9_\-])(?P<name>" + _NAME + r")(?P<sep>[\"']?\s*[=:]\s*)(?![\"']?\[redacted\])"
     r"(?:(?P<dq>\"(?:[^\"\\]|\\.)*\")|(?P<sq>'(?:[^'\\]|\\.)*')"
     r"|(?P<scheme>(?:Bearer|Basic|DPoP|Digest|Negotiate)\s+)?(?P<value>[^\s&\"',;}\]\)]+))",
     re.IGNORECASE,
 )
 # A Cookie or Set-Cookie header carries several pairs: drop the whole value.
-_COOKIE_HEADER_RE = re.compile(r"(?P<name>(?:set-)?cookie)(?P<sep>[\"']?\s*:\s*[\"']?)(?P<value>[^\"'\n]+)",
+_COOKIE_HEADER_RE = re.compile(r"(?<![A-Za-z0-9_\-])(?P<name>(?:set-)?cookie)(?P<sep>[\"']?\s*:\s*[\"']?)(?P<value>[^\"'\n]+)",
                                re.IGNORECASE)
 _BARE_AUTH_RE = re.compile(r"\b(?P<scheme>Bearer|Basic|DPoP)\s+(?P<value>[A-Za-z0-9._~+/=\-]{8,})")
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
+_JWT_RE = re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
 # Our secrets are ``secrets.token_urlsafe(n)`` with n >= 24 (32+ characters):
 # such a string mixes cases and digits. Hex digests and request ids
 # (lower case only) do not match.
