@@ -105,6 +105,15 @@ def _in_catalogue_order(right_ids) -> list[str]:
 bp.add_app_template_global(_in_catalogue_order, "in_catalogue_order")
 
 
+def _viewer_is_expert() -> bool:
+    """Whether the logged-in user may delegate: the expert's pages are offered to him only."""
+    login = current_login()
+    return login is not None and login.user.is_expert
+
+
+bp.add_app_template_global(_viewer_is_expert, "viewer_is_expert")
+
+
 def _user():
     return current_login().user
 

@@ -198,3 +198,12 @@ def test_forms_without_csrf_token_are_refused(live, expert, collaborator, api):
     browser = logged_in(live.url, expert)
     assert browser.post(f"/compte/delegations/{d['id']}/desactiver", data={}).status_code == 400
     assert api(expert).get(f"/delegations/{d['id']}").json()["state"] == "active"
+
+
+def test_a_collaborator_is_offered_only_the_page_he_can_use(live, expert, collaborator, api):
+    [d] = api(expert).create(expert.firm, [collaborator.email], [SITE]).json()["items"]
+    page = logged_in(live.url, collaborator).get(f"/compte/delegations/{d['id']}")
+    assert page.status_code == 200
+    assert "Demander des délégations ou consulter mes délégations reçues" in page.text
+    assert "Créer/Ajouter des délégations" not in page.text and "Historique" not in page.text
+    assert "Renoncer au droit Site de l&#39;Ordre" in page.text
