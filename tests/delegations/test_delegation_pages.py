@@ -39,7 +39,7 @@ def test_the_menu_of_mon_espace_leads_to_delegations_and_messages(live, collabor
 
 
 def test_an_expert_creates_delegations_in_three_steps(live, expert, make_collaborator):
-    benjamin = make_collaborator(email="bdossat@reulant.example")
+    make_collaborator(email="bdossat@reulant.example")
     browser = logged_in(live.url, expert)
     step1 = browser.get("/compte/delegations/creer")
     assert "1. Société d'exercice" in step1.text and "SOGETES - PARIS - " in step1.text
