@@ -25,6 +25,7 @@ import contextlib
 import datetime
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -43,6 +44,7 @@ MEASURES = ("1", "2", "3", "4", "5", "6", "7", "profile")
 FLOWS = {"client_credentials": "token", "refresh_token": "refresh", "authorization_code": "authcode",
          "login": "login"}
 BENCH_PASSWORD = "bench-Mot-de-passe-2026!"
+DEFAULT_OUTPUT = REPO / "benchmarks" / "results"
 FIRM_COUNTS = (1, 10, 50)
 
 
@@ -67,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2 * cpus,
                         help=f"worker processes for each side (2 per core: {2 * cpus})")
     parser.add_argument("--only", help="comma-separated measures to run, among " + ", ".join(MEASURES))
+    parser.add_argument("--gunicorn-args", type=shlex.split, default=[],
+                        help="extra gunicorn options for ours, e.g. '--worker-class sync' (they win over the "
+                             "repository's gunicorn.conf.py)")
     parser.add_argument("--no-peer", action="store_true", help="do not install or run the peer (ratios become n/a)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
@@ -77,10 +82,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--generator", help="command filling a database with N delegation rows, '{rows}' standing "
                                             "for N (default: benchmarks/generate.py or idp demo --scale, if present)")
     parser.add_argument("--rows", help="delegation row counts for measure 2 (default 10000,1000000; quick 10000)")
-    parser.add_argument("--profile-flows", default="client_credentials",
+    parser.add_argument("--profile-flows", default="client_credentials,refresh_token",
                         help="flows to profile with py-spy, comma-separated, among " + ", ".join(FLOWS)
-                             + " (client_credentials)")
-    parser.add_argument("--output-dir", type=Path, default=REPO / "benchmarks" / "results")
+                             + " (client_credentials,refresh_token)")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT,
+                        help="where results go; a full run into the default folder also updates docs/benchmarks.md")
     parser.add_argument("--baseline", type=Path, help="an earlier results JSON, shown as an 'ours before' column")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (3 if args.quick else 10)
@@ -119,7 +125,8 @@ class Bench:
             "mode": "quick" if args.quick else "full",
             "generated_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "settings": {"seconds": args.seconds, "repeat": args.repeat, "warmup": args.warmup,
-                         "connections": args.connections, "workers": args.workers},
+                         "connections": args.connections, "workers": args.workers,
+                         "gunicorn_args": args.gunicorn_args},
             "machine": report.machine(),
             "versions": report.versions(self.node, load.wrk_version()),
             "revision": report.git_revision(),
@@ -147,7 +154,8 @@ class Bench:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(self.workdir / "metrics"))
         Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(exist_ok=True)
         prepared = servers.prepare_ours(database, workdir, "https://comptexpert.bench.example", BENCH_PASSWORD)
-        server = servers.start_ours(prepared, workdir, self.args.workers, servers.free_port())
+        server = servers.start_ours(prepared, workdir, self.args.workers, servers.free_port(),
+                                    extra_args=self.args.gunicorn_args)
         self.stack.callback(server.stop)
         return flows.Side(server, "/authorize")
 
@@ -156,7 +164,7 @@ class Bench:
         database = self.new_database("main")
         self.ours = self.start_ours(database)
         facts = self.ours.server.facts
-        config = facts["gunicorn_config"] or "flags"
+        config = (facts["gunicorn_config"] or "flags") + "".join(f" {arg}" for arg in self.args.gunicorn_args)
         self.results["setup"]["ours"] = {
             "summary": f"gunicorn, {self.args.workers} workers ({config}), IDP_ENV=production, "
                        f"{'PostgreSQL ' if database.kind == 'postgresql' else ''}{database.version()}",
@@ -434,7 +442,8 @@ class Bench:
             people[count] = (scale.user_email(database.url, user_id), firms)
         prepared = {"env": env, "client_id": client["client_id"], "client_secret": client["client_secret"],
                     "password": BENCH_PASSWORD}
-        server = servers.start_ours(prepared, workdir, self.args.workers, servers.free_port())
+        server = servers.start_ours(prepared, workdir, self.args.workers, servers.free_port(),
+                                    extra_args=self.args.gunicorn_args)
         try:
             if sizes is not None:
                 self.token_sizes(server, people, resources, sizes)
@@ -538,6 +547,9 @@ def main(argv: list[str] | None = None) -> int:
     md_path, json_path, table = report.write(results, args.output_dir, prefix, baseline)
     print(table)
     say(f"written: {md_path}, {json_path}")
+    full = not args.quick and args.only == set(MEASURES) and args.output_dir == DEFAULT_OUTPUT
+    if full and report.update_doc(table):
+        say(f"table updated in {report.DOC}")
     return 0
 
 

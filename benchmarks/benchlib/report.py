@@ -272,3 +272,22 @@ def write(results: dict, output_dir: Path, prefix: str, baseline: dict | None) -
     md_path.write_text(table + "\n" + details(results))
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return md_path, json_path, table
+
+
+DOC = REPO / "docs" / "benchmarks.md"
+DOC_START, DOC_END = "<!-- latest results: written by benchmarks/run.py -->", "<!-- end of latest results -->"
+
+
+def update_doc(table: str, doc: Path = DOC) -> bool:
+    """Put the table of a full run into docs/benchmarks.md, between its markers."""
+    try:
+        text = doc.read_text()
+    except OSError:
+        return False
+    start, end = text.find(DOC_START), text.find(DOC_END)
+    if start < 0 or end < start:
+        return False
+    # The table's own title is the page's section title already.
+    body = "\n".join(line for line in table.splitlines() if not line.startswith("# "))
+    doc.write_text(text[:start + len(DOC_START)] + "\n" + body.strip() + "\n" + text[end:])
+    return True

@@ -311,8 +311,9 @@ def prepare_ours(database: Database, workdir: Path, issuer: str, password: str) 
             "email": BENCH_EMAIL, "password": password, "identifiant": user.get("identifiant")}
 
 
-def start_ours(prepared: dict, workdir: Path, workers: int, port: int, use_config: bool = True) -> Server:
-    """gunicorn with ``workers`` workers on 127.0.0.1:``port``."""
+def start_ours(prepared: dict, workdir: Path, workers: int, port: int, use_config: bool = True,
+               extra_args: list[str] | None = None) -> Server:
+    """gunicorn with ``workers`` workers on 127.0.0.1:``port`` (``extra_args`` last, so they win)."""
     config = gunicorn_config() if use_config else None
     cmd = [sys.executable, "-m", "gunicorn", "--chdir", str(REPO), "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers)]
@@ -322,6 +323,7 @@ def start_ours(prepared: dict, workdir: Path, workers: int, port: int, use_confi
         # gunicorn's default worker: one request at a time per process, which
         # is what a CPU-bound Python application gets out of a core anyway.
         cmd += ["--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "10"]
+    cmd += list(extra_args or [])
     cmd.append("wsgi:app")
     log_path = workdir / f"ours-{port}.log"
     # cwd is the work folder, so gunicorn never picks up a gunicorn.conf.py by accident.
@@ -338,7 +340,7 @@ def start_ours(prepared: dict, workdir: Path, workers: int, port: int, use_confi
         if config is not None:
             print(f"  gunicorn with {config.relative_to(REPO)} did not start; retrying with flags:\n"
                   f"{tail(log_path, 10)}", file=sys.stderr)
-            return start_ours(prepared, workdir, workers, port, use_config=False)
+            return start_ours(prepared, workdir, workers, port, use_config=False, extra_args=extra_args)
         raise
     return server
 
