@@ -94,3 +94,17 @@ def test_the_id_token_stays_small_and_userinfo_is_complete(live, tools_rp, colla
     assert [firm["siret"] for firm in userinfo["firms"]] == sirets
     assert [entry["siret"] for entry in userinfo["rights"]] == sirets
     assert "firms_truncated" not in userinfo and "rights_truncated" not in userinfo
+
+
+def test_an_expert_of_fifty_firms_gets_every_one_of_them(live, factories, make_expert, make_firm, capsys):
+    expert = make_expert([make_firm(f"Cabinet {i}") for i in range(50)])
+    rp = factories.relying_party(resources=[OUTILS], signing_alg="RS256")
+
+    access_token = tokens_at(rp, live, expert, OUTILS)["access_token"]
+
+    claims = claims_of(access_token)
+    assert len(access_token) < 8000
+    assert [entry["siret"] for entry in claims["authorization_details"]] == sorted(f.siret for f in expert.firms)
+    assert "authorization_details_truncated" not in claims
+    with capsys.disabled():
+        print(f"\nan expert of 50 firms, RS256: access token {len(access_token)} bytes, all carried")
