@@ -48,8 +48,8 @@ class UserInfoEndpoint(_UserInfoEndpoint):
     def generate_user_info(self, user, scope) -> UserInfo:
         # The token Authlib just accepted: its client and session level
         # decide which rights the ``rights`` scope releases.
-        token = current_token._get_current_object()
-        return UserInfo(user_claims(user, scope, client=token.get_client(), acr=token.verified.claims.get("acr")))
+        return UserInfo(user_claims(user, scope, client=current_token.get_client(),
+                                    acr=current_token.verified.claims.get("acr")))
 
     def get_issuer(self) -> str:
         return current_app.config["IDP_ISSUER"]
