@@ -32,15 +32,16 @@ class Cluster:
     env: dict[str, str]
     issuer: str
 
-    def count(self, sql: str, **params) -> int:
+    def rows(self, sql: str, **params) -> list:
+        """The first column of a query's rows, read through the admin application."""
         from sqlalchemy import text
 
         from idp.extensions import db
 
         with self.app.app_context():
-            value = db.session.execute(text(sql), params).scalar()
+            values = list(db.session.scalars(text(sql), params))
             db.session.remove()
-            return value
+            return values
 
 
 @pytest.fixture(scope="session")

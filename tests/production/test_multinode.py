@@ -1,6 +1,10 @@
 """Two provider nodes, one PostgreSQL database, one Redis: any node answers any request."""
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
 import threading
 
 import jwt
@@ -146,3 +150,48 @@ def test_a_rotation_made_with_the_cli_is_used_by_node_2_and_published_by_both(cl
         # and a new next key is published ahead of the following rotation.
         wait_until(lambda: published_by(node) - published_before, f"{node.name} to publish the new next key")
         assert {new_kid, signing_before} <= published_by(node)
+
+
+def test_a_worker_killed_under_load_loses_no_acknowledged_token(cluster, nodes):
+    node = nodes[1]
+    client, secret = cluster.factories.client(grant_types=["client_credentials"], scope="")
+    booted = [int(pid) for record in node.log_records()
+              for pid in re.findall(r"Booting worker with pid: (\d+)", record["message"])]
+    victim = next(pid for pid in reversed(booted) if _alive(pid))
+    answers: list = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                answers.append(client_credentials_at(node.url, client.client_id, secret))
+            except requests.ConnectionError:
+                answers.append(None)  # the request the killed worker was answering
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(lambda: len(answers) >= 10, "answers before the kill")
+        os.kill(victim, signal.SIGKILL)
+        killed_at = len(answers)
+        wait_until(lambda: sum(1 for a in answers[killed_at:] if a is not None and a.status_code == 200) >= 10,
+                   "answers after the kill")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+
+    assert {a.status_code for a in answers if a is not None} == {200}
+    acknowledged = {jwt.decode(json.loads(a.text)["access_token"], options={"verify_signature": False})["jti"]
+                    for a in answers if a is not None}
+    stored = set(cluster.rows("SELECT jti FROM oauth_access_tokens WHERE client_id = :c", c=client.client_id))
+    assert acknowledged <= stored, "every token answered is stored"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
