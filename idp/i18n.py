@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, session
+from flask import Blueprint, current_app, has_request_context, redirect, request, session
 from flask_babel import format_date as _format_date
 from flask_babel import get_locale
 
@@ -21,7 +21,13 @@ def remember_ui_locales(asked: str | None) -> None:
 
 
 def select_locale() -> str:
-    """The language chosen (``ui_locales`` or the switch), then the browser's, then French."""
+    """The language chosen (``ui_locales`` or the switch), then the browser's, then French.
+
+    Outside a request (commands, delivery loops, threads) the default applies;
+    code that writes to a given person uses ``force_locale`` with his language.
+    """
+    if not has_request_context():
+        return current_app.config["IDP_DEFAULT_LOCALE"]
     if session.get("locale") in LOCALES:
         return session["locale"]
     return request.accept_languages.best_match(LOCALES) or current_app.config["IDP_DEFAULT_LOCALE"]
