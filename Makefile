@@ -2,12 +2,13 @@
 #   make run    installs everything into .venv and serves the provider with demo data
 #               (SQLite) at http://127.0.0.1:5000
 #   make test   installs everything (Chromium too, when missing) and runs the whole suite
+#   make demo   the provider, two demo relying sites and the events delivery (README, « Demo »)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench clean system-packages translations
+.PHONY: install run demo test test-fast bench clean system-packages translations
 
 $(STAMP): setup.cfg pyproject.toml rp/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,10 @@ run: install
 	$(BIN)/idp init
 	$(BIN)/idp demo --if-empty
 	$(BIN)/idp run --host 127.0.0.1 --port 5000
+
+# The provider, the two demo relying sites (examples/) and the events delivery, on 5000-5002.
+demo: install
+	$(BIN)/python examples/run_demo.py
 
 system-packages:
 	bash .ci/system-packages

@@ -27,6 +27,14 @@ DEMO_REGISTER = [
      "83456789300013", "DURANT & ASSOCIÉS", "Lyon"),
 ]
 
+# What the demo expert delegates to the demo collaborator, firm by firm: the
+# demo sites then show different rights in each firm.
+DEMO_DELEGATIONS = [
+    ("44523611000026", ["ordre:site_prive", "ordre:droits_administratifs", "jesignexpert:preparer_collecte",
+                        "jesignexpert:sceller", "jesignexpert:signer"]),
+    ("83456789300013", ["ordre:site_prive"]),
+]
+
 DEMO_CLIENTS = [
     {"client_id": "site-ordre", "name": "Site de l'Ordre", "port": 5001, "resource": "https://www.experts-comptables.fr"},
     {"client_id": "jesignexpert", "name": "jesignexpert.com", "port": 5002, "resource": "https://jesignexpert.com"},
@@ -59,6 +67,7 @@ def load_demo() -> dict:
             try_verify_expert(user)
         users.append({"role": spec["role"], "email": user.email, "password": DEMO_PASSWORD,
                       "identifiant": user.identifiant})
+    delegations = _delegate_demo_rights()
     clients = []
     for spec in DEMO_CLIENTS:
         base = f"http://127.0.0.1:{spec['port']}"
@@ -69,8 +78,26 @@ def load_demo() -> dict:
             client_id=spec["client_id"], client_secret=secret, name=spec["name"],
             redirect_uris=[f"{base}/callback"], post_logout_redirect_uris=[f"{base}/"],
             grant_types=["authorization_code", "refresh_token", "client_credentials"],
-            scope="openid profile email", resources=[spec["resource"]], first_party=True,
+            scope="openid profile email firms rights", resources=[spec["resource"]], first_party=True,
+            # The example sites receive security events and logout tokens there (examples/).
+            events_uri=f"{base}/comptexpert/events", backchannel_logout_uri=f"{base}/comptexpert/events",
         )
         clients.append({"client_id": client.client_id, "client_secret": secret, "redirect_uri": f"{base}/callback"})
     db.session.commit()
-    return {"issuer": current_app.config["IDP_ISSUER"], "users": users, "clients": clients}
+    return {"issuer": current_app.config["IDP_ISSUER"], "users": users, "clients": clients,
+            "delegations": delegations}
+
+
+def _delegate_demo_rights() -> list[dict]:
+    """The demo expert delegates rights of his two firms to the demo collaborator, as on the pages."""
+    from .accounts.services import find_user
+    from .delegations.services import create_delegations
+    from .firms.models import Firm
+
+    expert, collaborator = (find_user(spec["email"]) for spec in DEMO_USERS)
+    given = []
+    for siret, rights in DEMO_DELEGATIONS:
+        firm = db.session.scalar(select(Firm).where(Firm.siret == siret))
+        create_delegations(expert, firm.id, [collaborator.email], rights, via="cli")
+        given.append({"firm": firm.raison_sociale, "siret": siret, "rights": rights})
+    return given

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from backends import free_port  # noqa: E402
 from event_sites import DeliveryProcess, SiteEndpoint  # noqa: E402
 from flows import Browser  # noqa: E402
+from smtp import smtp  # noqa: E402,F401 - the fixture, for the password reset test
 
 JESIGNEXPERT = "https://jesignexpert.com"
 

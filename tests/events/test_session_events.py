@@ -8,7 +8,7 @@ end) and resetting it by mail (every session ends).
 from __future__ import annotations
 
 from flows import Browser, csrf_of
-from smtp import link_in, smtp  # noqa: F401 - the fixture
+from smtp import link_in
 
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -127,7 +127,7 @@ def test_changing_the_password_tells_the_sites_of_the_other_sessions_only(
     assert rows[0]["payload"]["events"][SESSION_REVOKED]["reason_admin"]["en"] == "Password changed"
 
 
-def test_a_password_reset_tells_the_sites_of_every_session(live, smtp, make_site, make_collaborator, browser_of,  # noqa: F811
+def test_a_password_reset_tells_the_sites_of_every_session(live, smtp, make_site, make_collaborator, browser_of,
                                                            outbox):
     person = make_collaborator()
     site = make_site(events=False)
