@@ -67,6 +67,32 @@ def test_a_site_that_was_down_gets_the_event_once_back_even_after_the_delivery_l
     assert outbox(site.client_id)[0]["last_error"] is None
 
 
+def test_every_event_waiting_for_a_site_arrives_once_when_it_comes_back(
+        collaborator_with_rights, make_site, browser_of, as_expert, outbox, deliver_once):
+    from flows import csrf_of
+
+    expert, collaborator, delegation_id = collaborator_with_rights
+    site = make_site(up=False)
+    browser = browser_of(collaborator)
+    site.tokens(browser, collaborator)
+    as_expert(expert, "remove", delegation_id)
+    browser.post("/logout/local", data={"csrf_token": csrf_of(browser.get("/compte/securite/").text)})
+    waiting = outbox(site.client_id)
+    assert [row["kind"] for row in waiting] == ["set", "set", "logout"]
+
+    assert deliver_once().failed == 3
+    site.start()
+    wait_until(lambda: deliver_once() and all(row["delivered_at"] for row in outbox(site.client_id)),
+               "every event delivered once the site is back")
+
+    assert sorted(event.jti for event in site.events) == sorted(row["jti"] for row in waiting)
+    # Retries come back in their own order (jittered backoff): sets, not sequences.
+    assert sorted(event.kind for event in site.events) == [
+        "backchannel-logout", "session-revoked", "token-claims-change"]
+    assert not any(event.replayed for event in site.events)
+    assert sorted(d.status for d in site.deliveries) == [200, 202, 202]
+
+
 def test_two_delivery_processes_deliver_every_event_exactly_once(
         live, collaborator_with_rights, make_site, browser_of, as_expert, outbox, delivery_process, app):
     expert, collaborator, delegation_id = collaborator_with_rights
