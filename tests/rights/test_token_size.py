@@ -7,6 +7,7 @@ is bounded by the delegations it carries only; introspection answers complete.
 from __future__ import annotations
 
 import pytest
+import requests
 from flows import Browser
 from rights_steps import OUTILS, claims_of, introspect, tokens_at
 
@@ -58,6 +59,7 @@ def test_below_the_budget_nothing_is_cut(live, tools_rp, collaborator, many_firm
 
 def test_an_expert_s_own_firms_are_kept_before_delegated_ones(live, tools_rp, collaborator, many_firms, app,
                                                              make_firm):
+    from idp.accounts.models import User
     from idp.extensions import db
     from idp.firms.models import UserFirm
 
@@ -65,8 +67,6 @@ def test_an_expert_s_own_firms_are_kept_before_delegated_ones(live, tools_rp, co
     # The collaborator becomes a verified expert of a firm whose SIRET sorts last.
     own = make_firm("CABINET PROPRE")
     with app.app_context():
-        from idp.accounts.models import User
-
         db.session.get(User, collaborator.id).expert_status = "verified"
         db.session.add(UserFirm(user_id=collaborator.id, firm_id=own.id, added_by="test"))
         db.session.commit()
@@ -86,8 +86,6 @@ def test_the_id_token_stays_small_and_userinfo_is_complete(live, tools_rp, colla
     assert len(tokens["id_token"]) < 5000
     assert id_token["firms_truncated"] is True and id_token["rights_truncated"] is True
     assert [firm["siret"] for firm in id_token["firms"]] == sirets[:len(id_token["firms"])]
-
-    import requests
 
     userinfo = requests.get(live.url + "/userinfo",
                             headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
