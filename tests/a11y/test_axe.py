@@ -29,6 +29,8 @@ ANONYMOUS = {
     "logged-out": "/logout/done",
     "error-not-found": "/cette-page-n-existe-pas",
     "error-authorize": "/authorize?client_id=inconnu&response_type=code&scope=openid",
+    "request-expired": "/authorize/resume?interaction=inconnue",
+    "confirm-link-refused": "/confirmer/ce-lien-n-existe-pas",
 }
 EXPERT = {
     "informations": "/compte/",
@@ -44,6 +46,7 @@ EXPERT = {
     "delegations-create": "/compte/delegations/creer",
     "delegation-given": "/compte/delegations/{given_id}",
     "delegation-request": "/compte/delegations/{request_id}",
+    "logout-confirm": "/logout",  # last: it only asks, the session ends on the confirmation's POST
 }
 COLLABORATOR = {
     "informations": "/compte/",
@@ -100,6 +103,46 @@ def test_signup_page_with_every_field_in_error_has_no_violation(live, a11y_page,
     submit(a11y_page, "/inscription")
     assert a11y_page.locator("[aria-invalid=true]").count() >= 3
     assert check(a11y_page, axe_script, f"signup-errors-{locale}") == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_answers_to_the_mail_sending_forms_have_no_violation(live, a11y_page, axe_script, locale):
+    page, found = a11y_page, {}
+    open_in(page, locale, "/inscription")
+    page.check("input[name=profile][value=autre]")
+    for name, value in [("given_name", "Cyrille"), ("family_name", "Bellanger"), ("email", "cb@cabinet.example"),
+                        ("password", "une phrase facile à retenir"), ("password_confirm", "une phrase facile à retenir")]:
+        page.fill(f"input[name={name}]", value)
+    submit(page, "/inscription")
+    found["signup-sent"] = check(page, axe_script, f"signup-sent-{locale}")
+    open_in(page, locale, "/mot-de-passe/oublie")
+    page.fill("input[name=login]", "cb@cabinet.example")
+    submit(page, "/mot-de-passe/oublie")
+    found["reset-sent"] = check(page, axe_script, f"reset-sent-{locale}")
+    open_in(page, locale, "/confirmer/renvoyer")
+    page.fill("input[name=email]", "cb@cabinet.example")
+    submit(page, "/confirmer/renvoyer")
+    found["resend-sent"] = check(page, axe_script, f"resend-sent-{locale}")
+    assert {name: violations for name, violations in found.items() if violations} == {}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_email_confirmation_pages_have_no_violation(live, app, a11y_page, axe_script, make_user, locale):
+    from idp.accounts.models import User
+    from idp.accounts.services import CONFIRM, issue_email_token
+    from idp.extensions import db
+
+    newcomer = make_user(email_verified=False)
+    with app.app_context():
+        secret = issue_email_token(db.session.get(User, newcomer.id), CONFIRM, ttl=3600)
+        db.session.commit()
+        db.session.remove()
+    open_in(a11y_page, locale, f"/confirmer/{secret}")
+    assert check(a11y_page, axe_script, f"confirm-{locale}") == []
+    a11y_page.locator("main form [type=submit]").click()  # the form posts back to its own address
+    a11y_page.wait_for_load_state("load")
+    assert newcomer.identifiant in a11y_page.content()
+    assert check(a11y_page, axe_script, f"confirmed-{locale}") == []
 
 
 @pytest.mark.parametrize("locale", LOCALES)
