@@ -14,7 +14,7 @@ Connect login with Authlib, every page decided from the access token with
   ``acr_values=eidas3``) and offers to log in again at that level: it
   sends the person back to Comptexpert with ``acr_values=eidas3`` (step-up).
 - ``POST /api/cabinets/<siret>/signatures`` is the same rule for a bearer
-  API, with the library's ``require_right`` decorator.
+  API, with the library's ``require_token`` decorator (the level first).
 
 Run: ``python examples/run_demo.py``. Configuration comes from the environment (see ``Settings``).
 """
@@ -42,8 +42,8 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import OAuth
 
 from comptexpert_rp import AccessToken, AccessTokenVerifier, EventReceiver, JWKSCache, SecurityEvent
-from comptexpert_rp.errors import InsufficientUserAuthentication, KeySetUnavailable, TokenError
-from comptexpert_rp.flask import require_right
+from comptexpert_rp.errors import InsufficientScope, InsufficientUserAuthentication, KeySetUnavailable, TokenError
+from comptexpert_rp.flask import error_response, require_token
 from comptexpert_rp.rfc6750 import www_authenticate
 
 log = logging.getLogger("jesignexpert")
@@ -369,10 +369,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         flash(f"Document signé par {token.sub}.")
         return redirect(url_for("home"), 303)
 
-    # The same rule for a bearer API, as the library's README shows it.
+    # The same rule for a bearer API. The level is checked before the right,
+    # as on the pages: Comptexpert leaves a right out of tokens whose session
+    # is below its level, so a password session asking to sign must be told
+    # to step up (401, RFC 9470), not that it lacks the right (403).
     @app.post("/api/cabinets/<siret>/signatures")
-    @require_right(verifier, SIGNER, firm_from="siret", acr="eidas3")
+    @require_token(verifier, acr=LEVELS[SIGNER])
     def api_sign(siret: str):
+        try:
+            g.access_token.check_right(SIGNER, siret)
+        except InsufficientScope as exc:
+            return error_response(exc, settings.resource)
         return jsonify(signed_by=g.access_token.sub, firm=siret), 201
 
     # -- OpenID Connect ---------------------------------------------------------------------------

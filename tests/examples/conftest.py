@@ -36,7 +36,7 @@ def new_siret() -> str:
 def _demo_site(live, factories, tmp_path, directory: str, client_id: str, resource: str):
     site = DemoSite(directory, client_id, resource, free_port(), live.url, tmp_path / f"{directory}.log")
     # Registered as an operator registers a site of the Ordre (README, « How a relying site registers »).
-    factories.client(
+    site.client, _ = factories.client(
         client_id=client_id, client_secret=site.client_secret, name=directory,
         redirect_uris=[site.url + "/callback"], post_logout_redirect_uris=[site.url + "/"],
         resources=[resource], scope="openid profile email firms", first_party=True,

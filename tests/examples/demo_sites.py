@@ -24,6 +24,7 @@ class DemoSite:
     issuer: str
     log_path: Path
     process: subprocess.Popen | None = None
+    client: object = None  # the registered client, once registered
 
     @property
     def url(self) -> str:
