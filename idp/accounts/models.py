@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import utcnow
@@ -36,6 +36,11 @@ class User(db.Model):
     """A Comptexpert account. ``identifiant`` is the login name and the ``sub``."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        # Logins by identifiant compare case-insensitively (find_user): without
+        # this index each one would read the whole table.
+        Index("ix_users_identifiant_lower", func.lower("identifiant"), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Never changes once given: it is the OpenID Connect subject.
