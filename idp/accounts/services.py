@@ -34,7 +34,7 @@ def normalise_email(email: str) -> str:
     """Emails compare case-insensitively; we store them lower-cased and trimmed."""
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
-        raise InvalidInput("Adresse électronique invalide.", field="email")
+        raise InvalidInput(_("Adresse électronique invalide."), field="email")
     return email
 
 
@@ -42,10 +42,10 @@ def check_password_policy(password: str) -> None:
     """NIST SP 800-63B: length matters, composition rules do not."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.", field="password"
+            _("Le mot de passe doit contenir au moins %(min)d caractères.", min=MIN_PASSWORD_LENGTH), field="password"
         )
     if len(password) > 256:
-        raise InvalidInput("Le mot de passe est trop long (256 caractères au plus).", field="password")
+        raise InvalidInput(_("Le mot de passe est trop long (256 caractères au plus)."), field="password")
 
 
 def _ascii_letters(text: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timezone
 
+from flask_babel import gettext as _
+
 from scopes import Catalogue, UnknownRight, default_catalogue
 
 from ..errors import InvalidInput
@@ -42,9 +44,9 @@ def check_ends_at(ends_at: datetime, now: datetime) -> datetime:
         ends_at = ends_at.astimezone(timezone.utc).replace(tzinfo=None)
     ends_at = ends_at.replace(microsecond=0)
     if ends_at <= now:
-        raise InvalidInput("La date d'expiration doit être dans le futur.", code="ends_at_in_past", field="ends_at")
+        raise InvalidInput(_("La date d'expiration doit être dans le futur."), code="ends_at_in_past", field="ends_at")
     if ends_at > one_year_after(now):
-        raise InvalidInput("Une délégation dure un an au plus.", code="ends_at_beyond_one_year", field="ends_at")
+        raise InvalidInput(_("Une délégation dure un an au plus."), code="ends_at_beyond_one_year", field="ends_at")
     return ends_at
 
 
@@ -68,14 +70,16 @@ def check_rights(rights: Iterable[str], catalogue: Catalogue | None = None) -> l
     catalogue = catalogue or default_catalogue()
     wanted = sorted({str(r).strip() for r in rights if str(r).strip()})
     if not wanted:
-        raise InvalidInput("Choisissez au moins un droit.", code="no_rights", field="rights")
+        raise InvalidInput(_("Choisissez au moins un droit."), code="no_rights", field="rights")
     if len(wanted) > MAX_RIGHTS:
-        raise InvalidInput("Trop de droits.", code="too_many_rights", field="rights")
+        raise InvalidInput(_("Trop de droits."), code="too_many_rights", field="rights")
     for right_id in wanted:
         try:
             right = catalogue.right(right_id)
         except UnknownRight:
-            raise InvalidInput(f"Droit inconnu : {right_id[:64]}.", code="unknown_right", field="rights") from None
+            raise InvalidInput(_("Droit inconnu : %(right)s.", right=right_id[:64]), code="unknown_right",
+                               field="rights") from None
         if not right.delegable:
-            raise InvalidInput(f"Ce droit ne se délègue pas : {right_id}.", code="right_not_delegable", field="rights")
+            raise InvalidInput(_("Ce droit ne se délègue pas : %(right)s.", right=right_id), code="right_not_delegable",
+                               field="rights")
     return wanted

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from ..errors import Conflict
 
 PENDING_ACCOUNT = "pending_account"
@@ -66,7 +68,8 @@ class TransitionForbidden(Conflict):
 
     def __init__(self, action: str, state: str):
         super().__init__(
-            f"Action « {action} » impossible sur une délégation dans l'état « {state} ».",
+            _("Action « %(action)s » impossible sur une délégation dans l'état « %(state)s ».",
+              action=action, state=state),
             code=f"cannot_{action}_{state}",
         )
         self.action = action

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..db import digest, new_secret, utcnow
@@ -112,7 +113,7 @@ def end_session_by_sid(user_id: int, sid: str, now: datetime | None = None) -> L
         select(LoginSession).where(LoginSession.sid == sid, LoginSession.user_id == user_id)
     )
     if record is None or not record.is_active(now):
-        raise NotFound("Cette session n'existe pas ou est déjà terminée.")
+        raise NotFound(_("Cette session n'existe pas ou est déjà terminée."))
     end_session(record, now)
     return record
 
