@@ -23,6 +23,7 @@ import threading
 
 from cryptography import x509
 from flask import current_app, request
+from flask_babel import gettext as _
 
 from ..errors import Unavailable
 from .errors import CertificateMalformed, TrustStoreError
@@ -52,7 +53,7 @@ def trust_store() -> TrustStore:
     config = current_app.config
     ca_file = config.get("IDP_CLIENT_CA_FILE")
     if not ca_file:
-        raise Unavailable("La connexion par certificat SIGNEXPERT n'est pas proposée sur ce service.",
+        raise Unavailable(_("La connexion par certificat SIGNEXPERT n'est pas proposée sur ce service."),
                           code="certificate_login_disabled")
     key = (str(ca_file), tuple(str(path) for path in config.get("IDP_CLIENT_CRL_FILES") or ()))
     cached = current_app.extensions.get(_EXTENSION_KEY)
@@ -68,7 +69,7 @@ def trust_store() -> TrustStore:
             store = TrustStore.from_files(ca_file, key[1])
         except TrustStoreError as error:
             log.error("SIGNEXPERT trust files unusable: %s", error)
-            raise Unavailable("La connexion par certificat SIGNEXPERT est momentanément indisponible.",
+            raise Unavailable(_("La connexion par certificat SIGNEXPERT est momentanément indisponible."),
                               code="certificate_login_unavailable") from error
         current_app.extensions[_EXTENSION_KEY] = (key, store)
         return store
