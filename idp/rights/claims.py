@@ -1,15 +1,18 @@
-"""The rights a user holds, as RFC 9396 ``authorization_details`` entries, within a size budget.
+"""The rights a user holds, as RFC 9396 ``authorization_details``, within a size budget.
 
 Plain data in, plain data out (no Flask, no database)::
 
-    FirmRights (one per firm and source) ── build_authorization_details(acr, now) ──▶ entries
-    entries ── fit_entries(room) ──▶ the entries that fit, and whether some were left out
+    FirmRights (one per firm and source) ── build_authorization_details(acr, now) ──▶ details
+    details ── fit_authorization_details(room) ──▶ the firms that fit, and whether some were left out
+    details ── earliest_exp ──▶ the first end of a delegation carried
     FirmRights ── build_firms() ──▶ the ``firms`` claim
 
-One entry per site, firm and source of the rights (docs/claims.md)::
+One object per site and set of actions, listing the firms where the person
+holds exactly those actions (docs/claims.md)::
 
-    {"type": "jesignexpert", "siret": "44523611200025", "actions": ["sceller", "signer"],
-     "by": "dur09HP9", "exp": 1790000000}
+    {"type": "jesignexpert", "actions": ["preparer_collecte", "sceller"],
+     "firms": [{"siret": "44523611200025"},
+               {"siret": "73282932000074", "by": "dur09HP9", "exp": 1790000000}]}
 
 ``by`` (the expert who delegated, his identifiant, i.e. his ``sub``) and
 ``exp`` (when the delegation ends) are present only for delegated rights;
@@ -77,9 +80,10 @@ def _preference(source: tuple[str | None, int | None]) -> tuple:
     return (by is not None, -(exp or 0), by or "")
 
 
-def _order(key: tuple[str, str, str | None, int | None]) -> tuple:
-    siret, site, by, exp = key
-    return (siret, site, by is not None, by or "", exp or 0)
+def _firm_order(firm: dict) -> tuple:
+    # Own firms first, then by SIRET. A SIRET appears at most once in a
+    # group: the sources of one firm hold disjoint sets of actions.
+    return ("by" in firm, firm["siret"])
 
 
 def build_authorization_details(holdings: Iterable[FirmRights], acr: str | None, now: datetime,
@@ -93,9 +97,12 @@ def build_authorization_details(holdings: Iterable[FirmRights], acr: str | None,
     - One right held twice in one firm (the expert's own and delegated, or
       from two delegations) appears once, from the preferred source (see
       ``_preference``).
-    - Entries are ordered by SIRET, then site, own rights before delegated
-      ones, then grantor and expiry; actions are sorted: the same rights
-      always give the same bytes.
+    - The rights each source opens in a firm are grouped by site and set of
+      actions: one object per (``type``, ``actions``), its ``firms`` those
+      holding exactly these actions, each with ``by`` and ``exp`` when
+      delegated. Objects are ordered by site then actions, firms own first
+      then by SIRET, actions sorted: the same rights always give the same
+      bytes.
     """
     catalogue = catalogue or default_catalogue()
     second = epoch(now)
@@ -109,35 +116,61 @@ def build_authorization_details(holdings: Iterable[FirmRights], acr: str | None,
             if right is None or not acr_satisfies(acr, right.min_acr):
                 continue
             candidates.setdefault((holding.siret, right.id), []).append((holding.grantor, exp))
-    grouped: dict[tuple[str, str, str | None, int | None], list[str]] = {}
+    per_source: dict[tuple[str, str, str | None, int | None], list[str]] = {}
     for (siret, right_id), sources in candidates.items():
         by, exp = min(sources, key=_preference)
         right = catalogue.right(right_id)
-        grouped.setdefault((siret, right.site_id, by, exp), []).append(right.short_id)
-    entries = []
-    for key in sorted(grouped, key=_order):
-        siret, site, by, exp = key
-        entry = {"type": site, "siret": siret, "actions": sorted(grouped[key])}
-        if by is not None:
-            entry["by"] = by
-            entry["exp"] = exp
-        entries.append(entry)
-    return entries
+        per_source.setdefault((right.site_id, siret, by, exp), []).append(right.short_id)
+    groups: dict[tuple[str, tuple[str, ...]], list[dict]] = {}
+    for (site, siret, by, exp), actions in per_source.items():
+        firm = {"siret": siret} if by is None else {"siret": siret, "by": by, "exp": exp}
+        groups.setdefault((site, tuple(sorted(actions))), []).append(firm)
+    return [{"type": site, "actions": list(actions), "firms": sorted(groups[site, actions], key=_firm_order)}
+            for site, actions in sorted(groups)]
 
 
-def earliest_exp(entries: Iterable[dict]) -> int | None:
-    """The first end of a delegation among ``entries``; None when they are all own rights."""
-    return min((entry["exp"] for entry in entries if "exp" in entry), default=None)
+def earliest_exp(details: Iterable[dict]) -> int | None:
+    """The first end of a delegation in ``details``; None when they are all own rights."""
+    return min((firm["exp"] for detail in details for firm in detail["firms"] if "exp" in firm), default=None)
 
 
-def delegated_first_out(entry: dict) -> bool:
-    """Priority for ``fit_entries``: an expert's own rights are kept before delegated ones."""
-    return "by" in entry
+def fit_authorization_details(details: list[dict], room: int) -> tuple[list[dict], bool]:
+    """The firms of ``details`` whose JSON array takes at most ``room`` bytes, and whether any was left out.
+
+    When all do not fit, firms are taken whole (every object naming the
+    firm, or none): a person's own firms first, then the delegated ones by
+    SIRET, until the next would not fit. An object left without firms is
+    dropped; what is kept stays in its original order. Deterministic: the
+    same details and room always keep the same firms.
+    """
+    if json_size(details) <= room:
+        return details, False
+    places: dict[tuple, list[tuple[int, int]]] = {}
+    for index, detail in enumerate(details):
+        for position, firm in enumerate(detail["firms"]):
+            places.setdefault(_firm_order(firm), []).append((index, position))
+    kept: dict[int, set[int]] = {}
+    used = 2  # the brackets
+    for firm_key in sorted(places):
+        size, opened = 0, set()
+        for index, position in places[firm_key]:
+            firm = details[index]["firms"][position]
+            if index in kept or index in opened:
+                size += 1 + json_size(firm)  # a comma, the firm
+            else:
+                size += (1 if kept or opened else 0) + json_size({**details[index], "firms": [firm]})
+                opened.add(index)
+        if used + size > room:
+            break
+        for index, position in places[firm_key]:
+            kept.setdefault(index, set()).add(position)
+        used += size
+    return [{**detail, "firms": [firm for position, firm in enumerate(detail["firms"]) if position in kept[index]]}
+            for index, detail in enumerate(details) if index in kept], True
 
 
-def fit_entries(entries: list[dict], room: int,
-                priority: Callable[[dict], object] = delegated_first_out) -> tuple[list[dict], bool]:
-    """The entries whose JSON array takes at most ``room`` bytes, and whether any was left out.
+def fit_entries(entries: list[dict], room: int, priority: Callable[[dict], object]) -> tuple[list[dict], bool]:
+    """The entries of a flat list whose JSON array takes at most ``room`` bytes, and whether any was left out.
 
     When all do not fit, entries are taken by ``priority`` (lowest first),
     then in their order, until the next one would not fit; those kept stay

@@ -18,7 +18,8 @@ from scopes import default_catalogue
 from ..delegations.services import FirmRights, active_rights_for
 from .claims import (
     AUTHORIZATION_DETAILS, AUTHORIZATION_DETAILS_TRUNCATED, MAX_ACCESS_TOKEN_BYTES, build_authorization_details,
-    build_firms, earliest_exp, experts_first_out, fit_entries, json_size, payload_budget,
+    build_firms, earliest_exp, experts_first_out, fit_authorization_details, fit_entries, json_size,
+    payload_budget,
 )
 
 # In an ID token, the ``firms`` and ``rights`` claims are kept small: the ID
@@ -47,18 +48,19 @@ def add_rights(claims: dict, *, user, acr: str | None, now: datetime,
                max_token_bytes: int = MAX_ACCESS_TOKEN_BYTES) -> dict:
     """``claims`` of an access token with the rights at its ``aud``, its ``exp`` bounded by them.
 
-    The entries that do not fit in ``max_token_bytes`` are left out (own
-    rights kept first) and ``authorization_details_truncated`` says so: the
-    relying site then asks introspection, which answers complete. ``exp``
-    becomes at most the earliest end of a delegation the token carries.
-    No rights, no claim.
+    Grouped by action set, 50 firms with every right of a site take about
+    5 KB; beyond ``max_token_bytes`` the firms that do not fit are left out
+    (own firms kept first) and ``authorization_details_truncated`` says so:
+    the relying site then asks introspection, which answers complete.
+    ``exp`` becomes at most the earliest end of a delegation the token
+    carries. No rights, no claim.
     """
-    entries = authorization_details_for(user, claims["aud"], acr, now)
-    if not entries:
+    details = authorization_details_for(user, claims["aud"], acr, now)
+    if not details:
         return claims
     room = payload_budget(max_token_bytes) - json_size({**claims, AUTHORIZATION_DETAILS: [],
                                                          AUTHORIZATION_DETAILS_TRUNCATED: True}) + 2
-    kept, truncated = fit_entries(entries, room)
+    kept, truncated = fit_authorization_details(details, room)
     claims = dict(claims)
     if kept:
         claims[AUTHORIZATION_DETAILS] = kept
@@ -88,9 +90,9 @@ def firms_claim(user, now: datetime, *, for_id_token: bool = False) -> dict:
 
 
 def rights_claim(user, client, acr: str | None, now: datetime, *, for_id_token: bool = False) -> dict:
-    """``{"rights": [...]}``: the rights at every site the client is registered for, entries as in tokens."""
-    entries = build_authorization_details(holdings_for(user, client.resources or [], now), acr, now)
+    """``{"rights": [...]}``: the rights at every site the client is registered for, shaped as in tokens."""
+    details = build_authorization_details(holdings_for(user, client.resources or [], now), acr, now)
     if not for_id_token:
-        return {RIGHTS: entries}
-    kept, truncated = fit_entries(entries, ID_TOKEN_RIGHTS_MAX_BYTES)
+        return {RIGHTS: details}
+    kept, truncated = fit_authorization_details(details, ID_TOKEN_RIGHTS_MAX_BYTES)
     return {RIGHTS: kept, **({RIGHTS + "_truncated": True} if truncated else {})}

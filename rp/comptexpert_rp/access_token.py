@@ -105,9 +105,10 @@ class AccessToken:
     def rights(
         self, firm: Any = None, *, now: float | None = None, include_expired: bool = False
     ) -> list[Grant]:
-        """Grants in the token, one per action, optionally for one firm.
+        """Grants in the token, one per action and firm, optionally for one firm.
 
-        Expired delegations are left out unless ``include_expired``.
+        Firm by firm in SIRET order. Expired delegations are left out unless
+        ``include_expired``.
         """
         now = time.time() if now is None else now
         siret = None if firm is None else normalise_siret(firm)
@@ -120,7 +121,7 @@ class AccessToken:
         ]
 
     def firms(self, *, now: float | None = None) -> list[str]:
-        """SIRETs of the firms for which the person holds any right now."""
+        """SIRETs of the firms for which the person holds any right now, in order."""
         return list(dict.fromkeys(grant.siret for grant in self.rights(now=now)))
 
     def has_right(self, right_id: str, firm: Any, *, now: float | None = None) -> bool:

@@ -1,14 +1,16 @@
 """Rights carried by an access token, as RFC 9396 ``authorization_details``.
 
-Each entry names a site (``type``), a firm (``siret``) and the actions the
-person may do there::
+One object per site (``type``) and set of ``actions``, listing the firms
+(``firms``, by SIRET) where the person may do exactly those actions::
 
-    {"type": "jesignexpert", "siret": "44523611200025",
-     "actions": ["signer", "sceller"], "by": "pub7QX2a", "exp": 1790000000}
+    {"type": "jesignexpert", "actions": ["sceller", "signer"],
+     "firms": [{"siret": "44523611200025"},
+               {"siret": "73282932000074", "by": "pub7QX2a", "exp": 1790000000}]}
 
-``by`` and ``exp`` are present only for delegated rights; an expert's own
-rights in his firms have neither. A right is named ``site:action`` in this
-API, e.g. ``jesignexpert:signer``.
+``by`` and ``exp`` are present only for rights delegated by an expert; an
+expert's own rights in his firms have neither. A right is named
+``site:action`` in this API, e.g. ``jesignexpert:signer``; a token is read
+into one :class:`Grant` per action and firm.
 """
 
 from __future__ import annotations
@@ -84,12 +86,26 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def parse_authorization_details(details: Any) -> tuple[Grant, ...]:
-    """Parse ``authorization_details`` into grants, one per action.
+def _parse_firm(firm: Any, where: str) -> tuple[str, str | None, int | None]:
+    if not isinstance(firm, dict):
+        raise TokenError("claims", f"{where} is not an object")
+    siret, by, exp = firm.get("siret"), firm.get("by"), firm.get("exp")
+    if not isinstance(siret, str) or not _SIRET.fullmatch(siret):
+        raise TokenError("claims", f"{where}.siret is invalid")
+    if by is not None and (not isinstance(by, str) or not by):
+        raise TokenError("claims", f"{where}.by is invalid")
+    if exp is not None and not _is_int(exp):
+        raise TokenError("claims", f"{where}.exp is invalid")
+    return siret, by, exp
 
-    A malformed entry makes the whole token invalid (reason ``claims``):
-    guessing what a broken right meant is how people get rights they were
-    never given.
+
+def parse_authorization_details(details: Any) -> tuple[Grant, ...]:
+    """Parse ``authorization_details`` into grants, one per action and firm.
+
+    Grants come firm by firm (SIRET order), each firm's in the token's
+    order. A malformed object makes the whole token invalid (reason
+    ``claims``): guessing what a broken right meant is how people get
+    rights they were never given.
     """
     if details is None:
         return ()
@@ -97,21 +113,22 @@ def parse_authorization_details(details: Any) -> tuple[Grant, ...]:
         raise TokenError("claims", "authorization_details is not a list")
     grants: list[Grant] = []
     for index, entry in enumerate(details):
+        where = f"authorization_details[{index}]"
         if not isinstance(entry, dict):
-            raise TokenError("claims", f"authorization_details[{index}] is not an object")
-        site, siret, actions = entry.get("type"), entry.get("siret"), entry.get("actions")
-        by, exp = entry.get("by"), entry.get("exp")
+            raise TokenError("claims", f"{where} is not an object")
+        site, actions, firms = entry.get("type"), entry.get("actions"), entry.get("firms")
         if not isinstance(site, str) or not _NAME.fullmatch(site):
-            raise TokenError("claims", f"authorization_details[{index}].type is invalid")
-        if not isinstance(siret, str) or not _SIRET.fullmatch(siret):
-            raise TokenError("claims", f"authorization_details[{index}].siret is invalid")
+            raise TokenError("claims", f"{where}.type is invalid")
         if not isinstance(actions, list) or not all(
             isinstance(action, str) and _NAME.fullmatch(action) for action in actions
         ):
-            raise TokenError("claims", f"authorization_details[{index}].actions is invalid")
-        if by is not None and (not isinstance(by, str) or not by):
-            raise TokenError("claims", f"authorization_details[{index}].by is invalid")
-        if exp is not None and not _is_int(exp):
-            raise TokenError("claims", f"authorization_details[{index}].exp is invalid")
-        grants.extend(Grant(site, action, siret, by, exp) for action in actions)
-    return tuple(grants)
+            raise TokenError("claims", f"{where}.actions is invalid")
+        # An object naming a firm of its own is the shape of another format
+        # (or a forgery): which firms would it cover?
+        if not isinstance(firms, list) or "siret" in entry:
+            raise TokenError("claims", f"{where}.firms is invalid")
+        for position, firm in enumerate(firms):
+            siret, by, exp = _parse_firm(firm, f"{where}.firms[{position}]")
+            grants.extend(Grant(site, action, siret, by, exp) for action in actions)
+    # Stable: within a firm, the token's order is kept.
+    return tuple(sorted(grants, key=lambda grant: grant.siret))

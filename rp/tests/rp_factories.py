@@ -154,8 +154,8 @@ def access_claims(**overrides: Any) -> dict[str, Any]:
         "amr": ["pwd", "otp"],
         "sid": "sess-1",
         "authorization_details": [
-            {"type": "jesignexpert", "siret": SIRET, "actions": ["signer", "sceller"]},
-            {"type": "ordre", "siret": SIRET, "actions": ["site_prive"]},
+            {"type": "jesignexpert", "actions": ["signer", "sceller"], "firms": [{"siret": SIRET}]},
+            {"type": "ordre", "actions": ["site_prive"], "firms": [{"siret": SIRET}]},
         ],
     }
     claims.update(overrides)

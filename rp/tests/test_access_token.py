@@ -14,13 +14,16 @@ NOW = 1_760_000_000
 
 
 def collaborator_token(**overrides) -> AccessToken:
-    """A collaborator holding one live and one expired delegation."""
+    """A collaborator holding live and expired delegations in two firms."""
     claims = access_claims(
         sub=COLLABORATOR,
         authorization_details=[
-            {"type": "jesignexpert", "siret": SIRET, "actions": ["preparer_collecte"], "by": EXPERT, "exp": NOW + 3600},
-            {"type": "jesignexpert", "siret": SIRET, "actions": ["signer"], "by": EXPERT, "exp": NOW - 1},
-            {"type": "ordre", "siret": OTHER_SIRET, "actions": ["droits_administratifs"], "by": "pubX", "exp": NOW + 60},
+            {"type": "jesignexpert", "actions": ["preparer_collecte"],
+             "firms": [{"siret": SIRET, "by": EXPERT, "exp": NOW + 3600}]},
+            {"type": "jesignexpert", "actions": ["signer"],
+             "firms": [{"siret": SIRET, "by": EXPERT, "exp": NOW - 1}]},
+            {"type": "ordre", "actions": ["droits_administratifs"],
+             "firms": [{"siret": OTHER_SIRET, "by": "pubX", "exp": NOW + 60}]},
         ],
         **overrides,
     )
@@ -59,8 +62,10 @@ def test_has_right_uses_the_current_time_by_default():
     token = AccessToken(
         access_claims(
             authorization_details=[
-                {"type": "jesignexpert", "siret": SIRET, "actions": ["signer"], "by": EXPERT, "exp": now - 5},
-                {"type": "jesignexpert", "siret": SIRET, "actions": ["sceller"], "by": EXPERT, "exp": now + 60},
+                {"type": "jesignexpert", "actions": ["signer"],
+                 "firms": [{"siret": SIRET, "by": EXPERT, "exp": now - 5}]},
+                {"type": "jesignexpert", "actions": ["sceller"],
+                 "firms": [{"siret": SIRET, "by": EXPERT, "exp": now + 60}]},
             ]
         )
     )
@@ -91,6 +96,24 @@ def test_has_right_matches_site_action_and_firm(right_id, firm, expected):
 def test_malformed_right_id_is_a_programming_error(right_id):
     with pytest.raises(ValueError):
         AccessToken(access_claims()).has_right(right_id, firm=SIRET)
+
+
+def test_one_object_gives_its_actions_in_each_of_its_firms():
+    # An expert's own firm and a firm where he holds the same actions by delegation.
+    token = AccessToken(access_claims(authorization_details=[
+        {"type": "jesignexpert", "actions": ["preparer_collecte", "sceller"],
+         "firms": [{"siret": OTHER_SIRET}, {"siret": SIRET, "by": COLLABORATOR, "exp": NOW + 60}]},
+    ]))
+    assert token.rights(now=NOW) == [
+        Grant("jesignexpert", "preparer_collecte", SIRET, COLLABORATOR, NOW + 60),
+        Grant("jesignexpert", "sceller", SIRET, COLLABORATOR, NOW + 60),
+        Grant("jesignexpert", "preparer_collecte", OTHER_SIRET),
+        Grant("jesignexpert", "sceller", OTHER_SIRET),
+    ], "firm by firm, in SIRET order"
+    assert token.has_right("jesignexpert:sceller", firm=OTHER_SIRET, now=NOW + 10**9)
+    assert not token.has_right("jesignexpert:sceller", firm=SIRET, now=NOW + 60)
+    assert token.firms(now=NOW) == [SIRET, OTHER_SIRET]
+    assert token.firms(now=NOW + 60) == [OTHER_SIRET]
 
 
 def test_firms_lists_firms_with_live_rights():
@@ -181,14 +204,20 @@ def test_client_credentials_token():
 @pytest.mark.parametrize(
     "details",
     [
-        [{"type": "jesignexpert", "siret": "445236112", "actions": ["signer"]}],
-        [{"type": "jesignexpert", "siret": 44523611200025, "actions": ["signer"]}],
-        [{"type": "jesignexpert", "siret": SIRET, "actions": "signer"}],
-        [{"type": "jesignexpert", "siret": SIRET, "actions": [1]}],
-        [{"siret": SIRET, "actions": ["signer"]}],
-        [{"type": "jesignexpert", "siret": SIRET, "actions": ["signer"], "exp": "2030-01-01"}],
-        [{"type": "jesignexpert", "siret": SIRET, "actions": ["signer"], "exp": True}],
-        [{"type": "jesignexpert", "siret": SIRET, "actions": ["signer"], "by": ""}],
+        [{"type": "jesignexpert", "actions": ["signer"], "firms": [{"siret": "445236112"}]}],
+        [{"type": "jesignexpert", "actions": ["signer"], "firms": [{"siret": 44523611200025}]}],
+        [{"type": "jesignexpert", "actions": "signer", "firms": [{"siret": SIRET}]}],
+        [{"type": "jesignexpert", "actions": [1], "firms": [{"siret": SIRET}]}],
+        [{"actions": ["signer"], "firms": [{"siret": SIRET}]}],
+        [{"type": "jesignexpert", "actions": ["signer"], "firms": [{"siret": SIRET, "exp": "2030-01-01"}]}],
+        [{"type": "jesignexpert", "actions": ["signer"], "firms": [{"siret": SIRET, "exp": True}]}],
+        [{"type": "jesignexpert", "actions": ["signer"], "firms": [{"siret": SIRET, "by": ""}]}],
+        [{"type": "jesignexpert", "actions": ["signer"], "firms": [SIRET]}],
+        [{"type": "jesignexpert", "actions": ["signer"], "firms": {"siret": SIRET}}],
+        [{"type": "jesignexpert", "actions": ["signer"]}],
+        # One entry per firm, the shape of the first version of the format: refused, never half-read.
+        [{"type": "jesignexpert", "siret": SIRET, "actions": ["signer"]}],
+        [{"type": "jesignexpert", "siret": SIRET, "actions": ["signer"], "firms": [{"siret": OTHER_SIRET}]}],
         ["jesignexpert:signer"],
     ],
 )

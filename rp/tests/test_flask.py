@@ -150,7 +150,8 @@ def test_expired_delegation_is_refused(client, issue):
         sub=COLLABORATOR,
         acr="eidas3",
         authorization_details=[
-            {"type": "jesignexpert", "siret": SIRET, "actions": ["signer"], "by": EXPERT, "exp": int(time.time()) - 1}
+            {"type": "jesignexpert", "actions": ["signer"],
+             "firms": [{"siret": SIRET, "by": EXPERT, "exp": int(time.time()) - 1}]}
         ],
     )
     response = client.post(f"/firms/{SIRET}/signatures", headers=bearer(token))
@@ -176,7 +177,9 @@ def test_right_is_checked_before_step_up(client, issue):
 def test_max_age_asks_for_recent_authentication(client, issue):
     token = issue(
         auth_time=int(time.time()) - 3600,
-        authorization_details=[{"type": "jesignexpert", "siret": SIRET, "actions": ["preparer_collecte"]}],
+        authorization_details=[
+            {"type": "jesignexpert", "actions": ["preparer_collecte"], "firms": [{"siret": SIRET}]}
+        ],
     )
     response = client.post(f"/firms/{SIRET}/campaigns", headers=bearer(token))
     assert response.status_code == 401

@@ -102,7 +102,7 @@ def test_pyjwt_error_is_chained(verifier, issue):
 def test_tampered_payload(verifier, issue):
     header, payload, signature = issue().split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    claims["authorization_details"].append({"type": "jesignexpert", "siret": "12345678900011", "actions": ["sceller"]})
+    claims["authorization_details"][0]["firms"].append({"siret": "12345678900011"})
     error = refusal(verifier, f"{header}.{b64url(claims)}.{signature}")
     assert (error.reason, error.description) == ("signature", "The token signature is invalid")
 

@@ -299,7 +299,8 @@ def test_the_change_carries_the_rights_that_remain(collaborator_with_rights, mak
     deliver_once()
 
     (event,) = site.events
-    (entry,) = event.payload["claims"]["authorization_details"]
-    assert {key: entry[key] for key in ("type", "siret", "actions", "by")} == {
-        "type": "jesignexpert", "siret": expert.siret, "actions": ["preparer_collecte"], "by": expert.identifiant}
-    assert isinstance(entry["exp"], int)
+    (detail,) = event.payload["claims"]["authorization_details"]
+    assert (detail["type"], detail["actions"]) == ("jesignexpert", ["preparer_collecte"])
+    (firm,) = detail["firms"]
+    assert {key: firm[key] for key in ("siret", "by")} == {"siret": expert.siret, "by": expert.identifiant}
+    assert isinstance(firm["exp"], int)

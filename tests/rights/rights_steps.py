@@ -74,6 +74,13 @@ def exchange(live, client_id: str, secret: str, **data) -> requests.Response:
     return requests.post(live.url + "/token", data=form, auth=(client_id, secret))
 
 
-def details(entries: list[dict] | None) -> list[tuple]:
-    """``authorization_details`` as comparable tuples: (type, siret, actions, by, has exp)."""
-    return [(e["type"], e["siret"], tuple(e["actions"]), e.get("by"), "exp" in e) for e in entries or []]
+def details(objects: list[dict] | None) -> list[tuple]:
+    """``authorization_details`` as comparable tuples, one per firm of each object, in the token's order:
+    (type, siret, actions, by, has exp)."""
+    return [(o["type"], firm["siret"], tuple(o["actions"]), firm.get("by"), "exp" in firm)
+            for o in objects or [] for firm in o["firms"]]
+
+
+def sirets_of(objects: list[dict] | None) -> list[str]:
+    """The SIRETs named in ``authorization_details``, each once, in the token's order."""
+    return list(dict.fromkeys(firm["siret"] for o in objects or [] for firm in o["firms"]))

@@ -28,16 +28,27 @@ def test_the_schema_is_valid_and_names_the_catalogue_s_sites_and_rights():
     assert per_site == {site.id: [right.short_id for right in site.rights] for site in catalogue.sites()}
 
 
-@pytest.mark.parametrize("entry", [
-    {"type": "ordre", "siret": "44523611200025", "actions": ["site_prive"], "by": "dur09HP9"},
-    {"type": "ordre", "siret": "44523611200025", "actions": ["site_prive"], "exp": 1790000000},
-    {"type": "ordre", "siret": "445.236.112.00025", "actions": ["site_prive"]},
-    {"type": "ordre", "siret": "44523611200025", "actions": ["signer"]},
-    {"type": "ordre", "siret": "44523611200025", "actions": []},
-    {"type": "ordre", "siret": "44523611200025", "actions": ["site_prive"], "firm": "SOGETES"},
+def test_the_schema_takes_one_object_per_set_of_actions_listing_its_firms():
+    assert validator("authorizationDetail").is_valid(
+        {"type": "ordre", "actions": ["droits_administratifs", "site_prive"],
+         "firms": [{"siret": "44523611200025"}, {"siret": "73282932000074", "by": "dur09HP9", "exp": 1790000000}]})
+
+
+@pytest.mark.parametrize("detail", [
+    {"type": "ordre", "actions": ["site_prive"], "firms": [{"siret": "44523611200025", "by": "dur09HP9"}]},
+    {"type": "ordre", "actions": ["site_prive"], "firms": [{"siret": "44523611200025", "exp": 1790000000}]},
+    {"type": "ordre", "actions": ["site_prive"], "firms": [{"siret": "445.236.112.00025"}]},
+    {"type": "ordre", "actions": ["signer"], "firms": [{"siret": "44523611200025"}]},
+    {"type": "ordre", "actions": [], "firms": [{"siret": "44523611200025"}]},
+    {"type": "ordre", "actions": ["site_prive"], "firms": []},
+    {"type": "ordre", "actions": ["site_prive"], "firms": ["44523611200025"]},
+    {"type": "ordre", "actions": ["site_prive"], "firms": [{"siret": "44523611200025", "firm": "SOGETES"}]},
+    {"type": "ordre", "actions": ["site_prive"], "firms": [{"siret": "44523611200025"}], "by": "dur09HP9"},
+    # One object per firm, the shape of the first version of the format.
+    {"type": "ordre", "siret": "44523611200025", "actions": ["site_prive"]},
 ])
-def test_the_schema_refuses_what_the_provider_never_issues(entry):
-    assert not validator("authorizationDetail").is_valid(entry)
+def test_the_schema_refuses_what_the_provider_never_issues(detail):
+    assert not validator("authorizationDetail").is_valid(detail)
 
 
 def test_tokens_id_tokens_userinfo_and_introspection_follow_the_schema(live, factories, make_expert, collaborator,
@@ -45,7 +56,7 @@ def test_tokens_id_tokens_userinfo_and_introspection_follow_the_schema(live, fac
     expert = make_expert()
     delegate(expert, collaborator, expert.firm, ["ordre:site_prive", "jesignexpert:preparer_collecte",
                                                  "outils:simulateurs"])
-    many_firms(45, ["outils:autodiagnostic", "outils:credit_50k", "outils:simulateurs"])
+    many_firms(100, ["outils:autodiagnostic", "outils:credit_50k", "outils:simulateurs"])
     site = factories.relying_party(resources=[ORDRE, OUTILS], exchange_audiences=[JESIGN],
                                    scope="openid profile email firms rights")
 
@@ -65,4 +76,4 @@ def test_tokens_id_tokens_userinfo_and_introspection_follow_the_schema(live, fac
                                 headers={"Authorization": f"Bearer {response['access_token']}"}).json()
         validator("userinfo").validate(userinfo)
     validator("introspection").validate(introspect(live, site.client_id, site.secret, truncated))
-    assert claims_of(held["id_token"])["firms_truncated"] is True, "46 firms do not fit in an ID token"
+    assert claims_of(held["id_token"])["firms_truncated"] is True, "101 firms do not fit in an ID token"

@@ -59,7 +59,7 @@ def test_the_site_the_token_is_for_may_introspect_it_with_the_rights(live, facto
                                            scope="")
     body = introspect(live, jesignexpert.client_id, jesignexpert.secret, token)
     assert body["active"] is True and body["aud"] == JESIGN
-    assert body["authorization_details"][0]["siret"] == expert.firm.siret
+    assert body["authorization_details"][0]["firms"] == [{"siret": expert.firm.siret}]
 
 
 def test_a_disabled_account_s_tokens_are_inactive(live, app, sites_rp, make_expert):

@@ -88,7 +88,7 @@ def test_a_tampered_token_is_refused(expert_token, verifier_for):
     _, tokens = expert_token
     header, payload, signature = tokens["access_token"].split(".")
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-    claims["authorization_details"][0]["siret"] = "73282932000074"
+    claims["authorization_details"][0]["firms"][0]["siret"] = "73282932000074"
     assert _refused(verifier_for(ORDRE), ".".join([header, _b64(claims), signature])) == "signature"
 
 
