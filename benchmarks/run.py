@@ -508,11 +508,15 @@ class Bench:
                  ("3", self.measure_authorization_code), ("4", self.measure_login), ("5", self.measure_verification),
                  ("profile", self.profile), ("6", self.measure_memory))
         for key, step in steps:
-            if key == "4" and "6" in only and {"1", "2", "3"} & only:
-                # Logins hash with 19 MiB of memory per thread at work: the
-                # size before them tells what the token flows alone need.
+            if key == "2" and "6" in only and "1" in only:
+                # Before any login: what serving tokens alone needs (logins
+                # hash with 19 MiB of memory per thread at work).
+                say("  memory after client_credentials, before any login")
+                self.memory_snapshots["after client_credentials, before any login"] = self.memory()
+            if key == "4" and "6" in only and {"2", "3"} & only:
+                # The token flows' set-up logs a browser in per connection.
                 say("  memory after the token flows")
-                self.memory_snapshots["after the token flows, before logins"] = self.memory()
+                self.memory_snapshots["after the token flows (their set-up logs browsers in)"] = self.memory()
             if key in only:
                 try:
                     step()

@@ -182,10 +182,12 @@ def build_rows(results: dict) -> list[Row]:
     if memory is not None:
         ours, peer = memory.get("ours", {}), memory.get("peer", {})
         ours_max, peer_max = ours.get("max_rss_mib"), peer.get("max_rss_mib")
+        notes = [f"{moment}: ours {number(sides.get('ours', {}).get('max_rss_mib'), 'MiB')}"
+                 for moment, sides in memory.get("snapshots", {}).items()]
         rows.append(Row("6", "memory per worker after the load (largest RSS; PSS in the details)",
                         number(ours_max, "MiB"),
                         number(peer_max, "MiB") + " (peer)" if peer_max else "n/a", ratio(ours_max, peer_max),
-                        "ours ≤ 150 MB", None if ours_max is None else ours_max * 1.048576 <= 150, ""))
+                        "ours ≤ 150 MB", None if ours_max is None else ours_max * 1.048576 <= 150, "; ".join(notes)))
 
     sizes = m.get("token_size")
     if sizes is not None:
