@@ -140,7 +140,7 @@ def login_submit():
     user = services.login_with_certificate(presented.certificate)
     previous = current_login()
     if previous is not None:
-        end_session(previous)  # this browser's earlier login gives way to the new one
+        end_session(previous, revoke_tokens=False)  # this browser's earlier login gives way to the new one
     cookie, record = open_session(user, SIGNEXPERT, ttl=current_app.config["IDP_SESSION_TTL"],
                                   ip=request.remote_addr, user_agent=request.user_agent.string)
     db.session.commit()

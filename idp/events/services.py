@@ -77,20 +77,24 @@ def clients_holding_tokens(user_id: int, *, sid: str | None = None, now: datetim
     """Clients holding a live refresh or access token of ``user_id`` (of session ``sid`` if given).
 
     Both queries use the per-user (or per-session) indexes of the token
-    tables; expired, revoked and rotated tokens do not count.
+    tables; expired tokens never count, revoked and rotated ones only for a
+    session that is ending.
     """
     now = now or utcnow()
-    refresh = select(RefreshToken.client_id).where(
-        RefreshToken.user_id == user_id, RefreshToken.rotated_at.is_(None), RefreshToken.revoked_at.is_(None),
-        RefreshToken.expires_at > now,
-    )
+    refresh = select(RefreshToken.client_id).where(RefreshToken.user_id == user_id, RefreshToken.expires_at > now)
     access = select(IssuedAccessToken.client_id).where(
-        IssuedAccessToken.user_id == user_id, IssuedAccessToken.revoked_at.is_(None),
-        IssuedAccessToken.expires_at > now,
+        IssuedAccessToken.user_id == user_id, IssuedAccessToken.expires_at > now
     )
     if sid is not None:
+        # Ending a session revokes its tokens (idp.sessions.services) in the
+        # same transaction, before or after the events are written: every
+        # client of the session is told, whether its tokens are already
+        # revoked or not; telling one twice is harmless (logout is idempotent).
         refresh = refresh.where(RefreshToken.sid == sid)
         access = access.where(IssuedAccessToken.sid == sid)
+    else:
+        refresh = refresh.where(RefreshToken.rotated_at.is_(None), RefreshToken.revoked_at.is_(None))
+        access = access.where(IssuedAccessToken.revoked_at.is_(None))
     holders = union(refresh, access).subquery()
     return list(db.session.scalars(
         select(Client).where(Client.client_id.in_(select(holders.c.client_id))).order_by(Client.client_id)

@@ -221,6 +221,21 @@ def revoke_issued_by_code(code_hash: str, now: datetime | None = None) -> None:
         revoke_family(family_id, now)
 
 
+def revoke_session_tokens(sids: list[str], now: datetime | None = None) -> None:
+    """Revoke the refresh and access tokens issued from the sessions ``sids`` (they ended)."""
+    if not sids:
+        return
+    now = now or utcnow()
+    db.session.execute(
+        update(RefreshToken).where(RefreshToken.sid.in_(sids), RefreshToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    db.session.execute(
+        update(IssuedAccessToken)
+        .where(IssuedAccessToken.sid.in_(sids), IssuedAccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def revoke_access_token(jti: str, now: datetime | None = None) -> None:
     db.session.execute(
         update(IssuedAccessToken).where(IssuedAccessToken.jti == jti, IssuedAccessToken.revoked_at.is_(None))

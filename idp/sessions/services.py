@@ -68,9 +68,25 @@ def load_session(cookie: str | None, now: datetime | None = None) -> LoginSessio
     return record
 
 
-def end_session(record: LoginSession, now: datetime | None = None) -> None:
-    """End one session; the caller commits."""
-    record.ended_at = now or utcnow()
+def _revoke_tokens_of(sids: list[str], now: datetime) -> None:
+    # A session that ends takes its refresh and access tokens with it: after
+    # a logout or a password reset, a copied refresh token is worthless.
+    from ..oauth.tokens import revoke_session_tokens
+
+    revoke_session_tokens(sids, now)
+
+
+def end_session(record: LoginSession, now: datetime | None = None, *, revoke_tokens: bool = True) -> None:
+    """End one session, and by default the tokens issued from it; the caller commits.
+
+    ``revoke_tokens=False`` is for a session that gives way to a stronger
+    one in the same browser (step-up): the user is still logged in, and the
+    sites holding tokens of the weaker session keep them.
+    """
+    now = now or utcnow()
+    record.ended_at = now
+    if revoke_tokens:
+        _revoke_tokens_of([record.sid], now)
 
 
 def end_all_sessions(user_id: int, now: datetime | None = None) -> list[str]:
@@ -86,6 +102,7 @@ def end_all_sessions(user_id: int, now: datetime | None = None) -> list[str]:
         .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
         .values(ended_at=now)
     )
+    _revoke_tokens_of(sids, now)
     return sids
 
 
@@ -121,9 +138,8 @@ def end_session_by_sid(user_id: int, sid: str, now: datetime | None = None) -> L
 def end_other_sessions(user_id: int, keep_sid: str, now: datetime | None = None) -> int:
     """End every session of a user but ``keep_sid`` (after a password change); the caller commits."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None), LoginSession.sid != keep_sid)
-        .values(ended_at=now)
-    )
-    return result.rowcount or 0
+    others = LoginSession.user_id == user_id, LoginSession.ended_at.is_(None), LoginSession.sid != keep_sid
+    sids = list(db.session.scalars(select(LoginSession.sid).where(*others)))
+    db.session.execute(update(LoginSession).where(*others).values(ended_at=now))
+    _revoke_tokens_of(sids, now)
+    return len(sids)

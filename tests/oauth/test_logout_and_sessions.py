@@ -105,3 +105,20 @@ def test_login_form_without_csrf_token_is_refused(live, user, browser):
     response = browser.post("/login", data={"login": user.email, "password": user.password})
     assert response.status_code == 400
     assert not browser.http.cookies.get("idp_session")
+
+
+def test_logout_revokes_the_tokens_of_the_session(live, rp, user, browser):
+    tokens = rp.tokens_for(browser, user)
+    browser.get("/logout", params={"id_token_hint": tokens["id_token"]})
+    assert rp.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    introspected = requests.post(live.url + "/introspect", data={"token": tokens["access_token"]},
+                                 auth=(rp.client_id, rp.secret)).json()
+    assert introspected == {"active": False}
+
+
+def test_tokens_of_another_session_survive_a_logout(live, rp, user):
+    first, second = Browser(live.url), Browser(live.url)
+    kept = rp.tokens_for(first, user)
+    ended = rp.tokens_for(second, user)
+    second.get("/logout", params={"id_token_hint": ended["id_token"]})
+    assert rp.refresh(kept["refresh_token"]).status_code == 200
