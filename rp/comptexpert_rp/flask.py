@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import flask
 
 from .access_token import AccessToken, AccessTokenVerifier, acr_rank
-from .errors import RPError, TokenError
+from .errors import InsufficientScope, RPError, TokenError
 from .rfc6750 import bearer_token, www_authenticate
 from .rights import parse_right_id
 
@@ -108,8 +108,11 @@ def require_right(
     ``lambda: flask.request.args.get("siret")``). A missing or malformed
     SIRET matches no right (403).
 
-    The right is checked before ``acr``/``max_age``: there is no point in
-    making someone fetch his smart card to be refused afterwards.
+    A right that is missing while the login is weaker than ``acr`` asks for
+    the stronger login first (401, RFC 9470): the provider leaves out of the
+    token every right above the session's level, so the right may well come
+    with the stronger login. With a strong enough login, a missing right is
+    a plain 403.
     """
     parse_right_id(right_id)  # a typo fails when the view is declared
 
@@ -146,7 +149,11 @@ def _protect(
                     token.check_scope(scope)
                 if right is not None:
                     right_id, firm = right
-                    token.check_right(right_id, firm(kwargs))
+                    try:
+                        token.check_right(right_id, firm(kwargs))
+                    except InsufficientScope:
+                        token.check_authentication(acr, max_age)
+                        raise
                 token.check_authentication(acr, max_age)
             except RPError as exc:
                 return error_response(exc, realm)

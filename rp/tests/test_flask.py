@@ -168,10 +168,13 @@ def test_acr_too_low_asks_for_step_up(client, issue):
     )
 
 
-def test_right_is_checked_before_step_up(client, issue):
-    # No point asking for the smart card if the answer will be no anyway.
+def test_missing_right_with_a_weak_login_asks_for_step_up_first(client, issue):
+    # The provider leaves rights above the session's level out of the token:
+    # the right may come with the stronger login, so that is asked first.
     response = client.post(f"/firms/{OTHER_SIRET}/signatures", headers=bearer(issue(acr="eidas1")))
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert 'error="insufficient_user_authentication"' in response.headers["WWW-Authenticate"]
+    assert 'acr_values="eidas3"' in response.headers["WWW-Authenticate"]
 
 
 def test_max_age_asks_for_recent_authentication(client, issue):
