@@ -397,21 +397,35 @@ class Bench:
             if wants_sizes:
                 self.measures["token_size"] = {"na": na}
             return
-        by_rows, sizes = {}, {}
+        by_rows, sizes, ready = {}, {}, {}
         for rows in self.args.rows:
             entry = by_rows[str(rows)] = {}
             try:
-                self.scale_run(rows, command, entry, sizes if wants_sizes and not sizes.get("bytes") else None,
-                               wants_refresh)
+                ready[rows] = self.scale_setup(rows, command, entry,
+                                               sizes if wants_sizes and not sizes.get("bytes") else None, wants_refresh)
             except (SetupError, RuntimeError, OSError, ValueError) as error:
                 entry["error"] = str(error)[:1000]
                 say(f"  {rows} rows failed: {str(error)[:500]}")
         if wants_refresh:
+            sides = [side for side, _ in ready.values() if side is not None]
+            browsers = {side.name: found for side, found in ready.values() if side is not None}
+
+            def make_rows(side):
+                return [[side.token_path, side.authorization, side.code_flow(browser)["refresh_token"]]
+                        for browser in browsers[side.name]]
+
+            # Every size's server runs at once and they alternate, as ours and
+            # the peer do: drift on the machine then hits every size alike.
+            series = self.series("refresh", sides, make_rows)
+            for rows, (side, _) in ready.items():
+                if side is not None:
+                    by_rows[str(rows)]["ours"] = series[side.name].as_dict()
             self.measures["refresh_token_scale"] = {"by_rows": by_rows, "generator": origin}
         if wants_sizes:
             self.measures["token_size"] = sizes or {"na": "no run produced sizes"}
 
-    def scale_run(self, rows: int, command: list[str], entry: dict, sizes: dict | None, refresh: bool) -> None:
+    def scale_setup(self, rows: int, command: list[str], entry: dict, sizes: dict | None, refresh: bool):
+        """A database of ``rows`` delegation rows and our server on it; its side and browsers for the refresh."""
         label = f"rows{rows}"
         database = self.new_database(label)
         workdir = self.workdir / label
@@ -444,25 +458,20 @@ class Bench:
                     "password": BENCH_PASSWORD}
         server = servers.start_ours(prepared, workdir, self.args.workers, servers.free_port(),
                                     extra_args=self.args.gunicorn_args)
-        try:
-            if sizes is not None:
-                self.token_sizes(server, people, resources, sizes)
-            if refresh:
-                if 10 not in people:
-                    raise RuntimeError("no collaborator with about 10 firms in the generated data")
-                email, firms = people[10]
-                entry["note"] = f"collaborator with {firms} firms"
-                side = flows.Side(servers.Server("ours", server.url, server.issuer, server.process, server.log_path,
-                                                 {**server.facts, "email": email}), "/authorize")
-                browsers = [flows.ours_browser(side, email, BENCH_PASSWORD) for _ in range(self.args.connections)]
-
-                def make_rows(s):
-                    return [[s.token_path, s.authorization, s.code_flow(b)["refresh_token"]] for b in browsers]
-
-                series = self.series("refresh", [side], make_rows)
-                entry["ours"] = series["ours"].as_dict()
-        finally:
+        self.stack.callback(server.stop)
+        if sizes is not None:
+            self.token_sizes(server, people, resources, sizes)
+        if not refresh:
             server.stop()
+            return None, None
+        if 10 not in people:
+            server.stop()
+            raise RuntimeError("no collaborator with about 10 firms in the generated data")
+        email, firms = people[10]
+        entry["note"] = f"collaborator with {firms} firms"
+        server.name = f"ours at {rows:,} rows"
+        side = flows.Side(server, "/authorize")
+        return side, [flows.ours_browser(side, email, BENCH_PASSWORD) for _ in range(self.args.connections)]
 
     def token_sizes(self, server: servers.Server, people: dict, resources: list[str], sizes: dict) -> None:
         import jwt

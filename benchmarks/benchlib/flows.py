@@ -110,7 +110,7 @@ class Side:
 
     def sso_cookie(self, browser: requests.Session) -> str:
         """The Cookie header that carries this browser's SSO session."""
-        if self.name == "ours":
+        if self.name.startswith("ours"):
             return cookie_header(browser.cookies, lambda name: name == "idp_session")
         return cookie_header(browser.cookies, lambda name: name.startswith("_session"))
 
@@ -157,7 +157,7 @@ def peer_browser(side: Side) -> requests.Session:
 
 
 def browser_for(side: Side) -> requests.Session:
-    if side.name == "ours":
+    if side.name.startswith("ours"):
         return ours_browser(side, side.server.facts["email"], side.server.facts["password"])
     return peer_browser(side)
 
