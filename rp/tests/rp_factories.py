@@ -187,3 +187,20 @@ def event_claims(events: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     }
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not None}
+
+
+class FromNow:
+    """A time relative to when the test runs, for parametrize lists.
+
+    A parametrize list is built at collection; a time computed there is
+    minutes old by the time the test runs in a long suite.
+    """
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+
+
+def at_run_time(overrides: dict) -> dict:
+    """``overrides`` with every :class:`FromNow` turned into epoch seconds now."""
+    now = int(time.time())
+    return {k: now + v.seconds if isinstance(v, FromNow) else v for k, v in overrides.items()}

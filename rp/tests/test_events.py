@@ -10,7 +10,8 @@ import urllib.parse
 
 import flask
 import pytest
-from rp_factories import CLIENT_ID, EXPERT, ISSUER, SESSION_REVOKED, TOKEN_CLAIMS_CHANGE, access_claims, sign
+from rp_factories import (CLIENT_ID, EXPERT, ISSUER, SESSION_REVOKED, TOKEN_CLAIMS_CHANGE, FromNow, access_claims,
+                          at_run_time, sign)
 
 from comptexpert_rp import EventError, EventReceiver, SecurityEvent
 from comptexpert_rp.events import MemoryReplayCache
@@ -105,15 +106,15 @@ def test_replay_cache_expires():
     [
         ({"aud": "jefacture"}, "invalid_audience", "The token is not intended for this audience"),
         ({"iss": "https://evil.example"}, "invalid_issuer", "The token was not issued by the expected issuer"),
-        ({"iat": int(time.time()) - 331}, "invalid_request", "The token was issued too long ago"),
-        ({"iat": int(time.time()) + 300}, "invalid_request", "The token is not yet valid"),
+        ({"iat": FromNow(-331)}, "invalid_request", "The token was issued too long ago"),
+        ({"iat": FromNow(300)}, "invalid_request", "The token is not yet valid"),
         ({"jti": None}, "invalid_request", "The token lacks a required claim"),
         ({"iat": None}, "invalid_request", "The token lacks a required claim"),
     ],
     ids=["wrong-aud", "wrong-iss", "too-old", "future-iat", "no-jti", "no-iat"],
 )
 def test_set_refused(receiver, received, issue_set, overrides, err, description):
-    response = receiver.handle(issue_set(**overrides).encode(), SET)
+    response = receiver.handle(issue_set(**at_run_time(overrides)).encode(), SET)
     assert response.status == 400
     assert response.headers == {"Cache-Control": "no-store", "Content-Type": "application/json"}
     assert body_of(response) == {"err": err, "description": description}

@@ -12,6 +12,8 @@ import time
 import jwt
 import pytest
 from rp_factories import (
+    FromNow,
+    at_run_time,
     AUDIENCE,
     EXPERT,
     ISSUER,
@@ -60,9 +62,9 @@ def test_bytes_token_accepted(verifier, issue):
         # Several audiences: one of them ours is not enough (strict audience).
         ({"aud": [AUDIENCE, "https://jefacture.com"]}, "audience", "The token is not intended for this audience"),
         ({"iss": "https://evil.example"}, "issuer", "The token was not issued by the expected issuer"),
-        ({"exp": int(time.time()) - 31}, "expired", "The token expired"),
-        ({"iat": int(time.time()) + 120}, "not_yet_valid", "The token is not yet valid"),
-        ({"nbf": int(time.time()) + 120}, "not_yet_valid", "The token is not yet valid"),
+        ({"exp": FromNow(-31)}, "expired", "The token expired"),
+        ({"iat": FromNow(120)}, "not_yet_valid", "The token is not yet valid"),
+        ({"nbf": FromNow(120)}, "not_yet_valid", "The token is not yet valid"),
         ({"jti": None}, "missing_claim", "The token lacks a required claim"),
         ({"client_id": None}, "missing_claim", "The token lacks a required claim"),
         ({"sub": None}, "missing_claim", "The token lacks a required claim"),
@@ -86,7 +88,7 @@ def test_bytes_token_accepted(verifier, issue):
     ],
 )
 def test_claims_refused(verifier, issue, overrides, reason, description):
-    error = refusal(verifier, issue(**overrides))
+    error = refusal(verifier, issue(**at_run_time(overrides)))
     assert (error.reason, error.description) == (reason, description)
 
 
