@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -653,6 +654,35 @@ class FirmRights:
         return self.delegation_id is None
 
 
+@lru_cache(maxsize=1)
+def _delegated_rights_statement():
+    """The delegated part of ``active_rights_for``, built once with bound parameters.
+
+    Building this statement (an aliased user, two ``exists()``, four joins)
+    cost more than running it, at every token refresh; built once, each call
+    pays its execution only. Parameters: ``user_id``, ``now`` and the
+    expanding ``right_ids``.
+    """
+    grantor = aliased(User)
+    practises = or_(
+        exists().where(UserFirm.user_id == grantor.id, UserFirm.firm_id == Delegation.firm_id),
+        exists().where(register_entry_firms.c.register_entry_id == grantor.register_entry_id,
+                       register_entry_firms.c.firm_id == Delegation.firm_id),
+    )
+    return (
+        select(Delegation.id, Firm.siret, Firm.raison_sociale, grantor.identifiant, Delegation.ends_at,
+               DelegationRight.right_id)
+        .join(DelegationRight, DelegationRight.delegation_id == Delegation.id)
+        .join(Firm, Firm.id == Delegation.firm_id)
+        .join(grantor, grantor.id == Delegation.grantor_id)
+        .where(Delegation.grantee_user_id == bindparam("user_id"), Delegation.state == ACTIVE,
+               Delegation.ends_at > bindparam("now"),
+               DelegationRight.right_id.in_(bindparam("right_ids", expanding=True)),
+               grantor.expert_status == EXPERT_VERIFIED, grantor.disabled_at.is_(None), practises)
+        .order_by(Firm.siret, Delegation.id, DelegationRight.right_id)
+    )
+
+
 def active_rights_for(user, audience: str, now: datetime | None = None) -> list[FirmRights]:
     """What ``user`` may do at the relying site ``audience``, firm by firm, at ``now``.
 
@@ -671,23 +701,8 @@ def active_rights_for(user, audience: str, now: datetime | None = None) -> list[
         return []
     right_ids = [r.id for r in site_rights]
     result = [FirmRights(f.siret, f.raison_sociale, tuple(right_ids), None, None) for f in firms_of(user)]
-    grantor = aliased(User)
-    practises = or_(
-        exists().where(UserFirm.user_id == grantor.id, UserFirm.firm_id == Delegation.firm_id),
-        exists().where(register_entry_firms.c.register_entry_id == grantor.register_entry_id,
-                       register_entry_firms.c.firm_id == Delegation.firm_id),
-    )
-    rows = db.session.execute(
-        select(Delegation.id, Firm.siret, Firm.raison_sociale, grantor.identifiant, Delegation.ends_at,
-               DelegationRight.right_id)
-        .join(DelegationRight, DelegationRight.delegation_id == Delegation.id)
-        .join(Firm, Firm.id == Delegation.firm_id)
-        .join(grantor, grantor.id == Delegation.grantor_id)
-        .where(Delegation.grantee_user_id == user.id, Delegation.state == ACTIVE, Delegation.ends_at > now,
-               DelegationRight.right_id.in_(right_ids), grantor.expert_status == EXPERT_VERIFIED,
-               grantor.disabled_at.is_(None), practises)
-        .order_by(Firm.siret, Delegation.id, DelegationRight.right_id)
-    )
+    rows = db.session.execute(_delegated_rights_statement(),
+                              {"user_id": user.id, "now": now, "right_ids": right_ids})
     grouped: dict[int, list] = {}
     for delegation_id, siret, name, grantor_id, ends_at, right_id in rows:
         entry = grouped.setdefault(delegation_id, [siret, name, [], grantor_id, ends_at])
