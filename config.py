@@ -122,6 +122,9 @@ def load(instance_path: str | os.PathLike[str]) -> dict[str, Any]:
         # How long a node trusts its in-memory copy of the signing keys: the
         # bound on how late a rotation done elsewhere is seen here.
         "IDP_KEYS_CACHE_SECONDS": env("KEYS_CACHE_SECONDS", 30, int),
+        # How long a node trusts its in-memory copy of a client: the bound on
+        # how late a client deletion done elsewhere is seen here.
+        "IDP_CLIENTS_CACHE_SECONDS": env("CLIENTS_CACHE_SECONDS", 30, int),
         # Logs: JSON lines (or "text" on a laptop) on stderr, secrets redacted.
         "IDP_LOG_LEVEL": env("LOG_LEVEL", "INFO").upper(),
         "IDP_LOG_FORMAT": env("LOG_FORMAT", "json"),

@@ -104,3 +104,5 @@ def delete_client(client_id: str) -> None:
     if client is None:
         raise NotFound(f"no client {client_id}")
     db.session.delete(client)
+    from .server import forget_client  # the server module imports the models; avoid a cycle at import
+    forget_client(client_id)

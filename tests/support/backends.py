@@ -68,6 +68,7 @@ def test_config(backend: str, instance: Path, port: int, database_url: str) -> d
         "IDP_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "RATELIMIT_STORAGE_URI": "memory://",
         "IDP_KEYS_CACHE_SECONDS": 0,
+        "IDP_CLIENTS_CACHE_SECONDS": 0,
     }
 
 
