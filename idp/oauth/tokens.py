@@ -252,22 +252,29 @@ def consume_code(code: str, client_id: str, now: datetime | None = None) -> Auth
     """
     now = now or utcnow()
     code_hash = digest(code)
-    row = db.session.get(AuthorizationCode, code_hash)
-    if row is None or row.client_id != client_id:
-        return None
-    claimed = db.session.execute(
+    # One round trip for the usual case: the claim returns the row.
+    row = db.session.scalars(
         update(AuthorizationCode)
-        .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
+        .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.client_id == client_id,
+               AuthorizationCode.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
-    if claimed != 1:
+        .returning(AuthorizationCode)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        # Unknown, another client's (left unclaimed and unrevoked), or used:
+        # only a replay by the client it was issued to revokes.
+        known = db.session.execute(
+            select(AuthorizationCode.client_id).where(AuthorizationCode.code_hash == code_hash)
+        ).scalar_one_or_none()
+        if known is None or known != client_id:
+            return None
         db.session.rollback()
         revoke_issued_by_code(code_hash, now)
         db.session.commit()
         return None
     if row.expires_at <= now:
         return None
-    db.session.refresh(row)
     return row
 
 
@@ -280,10 +287,8 @@ def rotate_refresh_token(token: str, now: datetime | None = None) -> RefreshToke
     """
     now = now or utcnow()
     token_hash = digest(token)
-    row = db.session.get(RefreshToken, token_hash)
-    if row is None:
-        return None
-    claimed = db.session.execute(
+    # One round trip for the usual case: the claim returns the row.
+    row = db.session.scalars(
         update(RefreshToken)
         .where(
             RefreshToken.token_hash == token_hash,
@@ -292,12 +297,18 @@ def rotate_refresh_token(token: str, now: datetime | None = None) -> RefreshToke
             RefreshToken.expires_at > now,
         )
         .values(rotated_at=now)
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        if row.rotated_at is not None:
-            revoke_family(row.family_id, now)
-            db.session.commit()
+        .returning(RefreshToken)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is not None:
+        return row
+    seen = db.session.execute(
+        select(RefreshToken.family_id, RefreshToken.rotated_at).where(RefreshToken.token_hash == token_hash)
+    ).first()
+    if seen is None:
         return None
-    db.session.refresh(row)
-    return row
+    db.session.rollback()
+    if seen.rotated_at is not None:
+        revoke_family(seen.family_id, now)
+        db.session.commit()
+    return None
