@@ -112,14 +112,25 @@ class KeyRing:
     costs the signature, which is why nodes keep one in memory.
     """
 
-    def __init__(self, records: Iterable[KeyRecord], kek: str, now: datetime, retention: timedelta):
+    def __init__(self, records: Iterable[KeyRecord], kek: str, now: datetime, retention: timedelta,
+                 opened: dict[str, tuple[bytes, object]] | None = None):
+        """``opened``: the ``opened`` of a previous ring; a key whose kid and
+        encrypted form are unchanged is reused instead of decrypted and
+        imported again (importing an RSA key checks it, which is slow)."""
         records = list(records)
         self.records = records
         self._signers: dict[str, tuple[str, object]] = {}
+        self.opened: dict[str, tuple[bytes, object]] = {}
         for record in records:
             if record.state == CURRENT:
-                private = decrypt_private_key(record.encrypted_private_key, kek, record.kid)
-                self._signers[record.alg] = (record.kid, _import(private, record.alg))
+                previous = (opened or {}).get(record.kid)
+                if previous is not None and previous[0] == record.encrypted_private_key:
+                    key = previous[1]
+                else:
+                    private = decrypt_private_key(record.encrypted_private_key, kek, record.kid)
+                    key = _import(private, record.alg)
+                self.opened[record.kid] = (record.encrypted_private_key, key)
+                self._signers[record.alg] = (record.kid, key)
         published = published_records(records, now, retention)
         self.jwks = {"keys": [dict(r.public_jwk) for r in sorted(published, key=lambda r: (r.alg, r.created_at))]}
         self.public_keyset = jwk.KeySet.import_key_set(self.jwks)

@@ -56,7 +56,10 @@ def load_ring(force: bool = False) -> KeyRing:
         if cached and not force and time.monotonic() - cached[0] < ttl:
             return cached[1]
         rows = db.session.scalars(select(SigningKey)).all()
-        ring = KeyRing([_to_record(r) for r in rows], app.config["IDP_KEY_ENCRYPTION_KEY"], utcnow(), retention())
+        # Keys seldom change: reuse the opened private keys of the previous
+        # ring rather than decrypt and import them again at every expiry.
+        ring = KeyRing([_to_record(r) for r in rows], app.config["IDP_KEY_ENCRYPTION_KEY"], utcnow(), retention(),
+                       opened=cached[1].opened if cached else None)
         _cache[key] = (time.monotonic(), ring)
         return ring
 
