@@ -18,7 +18,13 @@ from typing import Any
 from . import _jose
 from .errors import InsufficientScope, InsufficientUserAuthentication, TokenError
 from .jwks import JWKSCache
-from .rights import Grant, normalise_siret, parse_authorization_details, parse_right_id
+from .rights import (
+    Grant,
+    grants_of,
+    normalise_siret,
+    parse_right_id,
+    validate_authorization_details,
+)
 
 __all__ = ["ACR_LEVELS", "AccessToken", "AccessTokenVerifier"]
 
@@ -93,9 +99,17 @@ class AccessToken:
             raise TokenError("claims", "act.sub is not a string")
         #: RFC 8693 §4.1 actor: who acts on behalf of ``sub``, if anyone.
         self.act: Mapping[str, Any] | None = MappingProxyType(act) if act is not None else None
-        self._grants: tuple[Grant, ...] = parse_authorization_details(
-            claims.get("authorization_details")
-        )
+        # Validated now (a malformed right invalidates the token), turned
+        # into Grant objects only if rights() is called: has_right() needs
+        # none, and it is what a site calls on every request.
+        self._firm_rights = validate_authorization_details(claims.get("authorization_details"))
+        self._grants_cache: tuple[Grant, ...] | None = None
+
+    @property
+    def _grants(self) -> tuple[Grant, ...]:
+        if self._grants_cache is None:
+            self._grants_cache = grants_of(self._firm_rights)
+        return self._grants_cache
 
     def __repr__(self) -> str:
         return f"<AccessToken sub={self.sub!r} client_id={self.client_id!r} jti={self.jti!r}>"
@@ -138,12 +152,13 @@ class AccessToken:
         if siret is None:
             return False
         now = time.time() if now is None else now
+        # No leeway on a delegation's exp, as in Grant.is_active.
         return any(
-            grant.site == site
-            and grant.action == action
-            and grant.siret == siret
-            and grant.is_active(now)
-            for grant in self._grants
+            granted_site == site
+            and granted_siret == siret
+            and action in actions
+            and (exp is None or exp > now)
+            for granted_site, actions, granted_siret, _by, exp in self._firm_rights
         )
 
     def check_right(self, right_id: str, firm: Any, *, now: float | None = None) -> None:
