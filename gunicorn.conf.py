@@ -18,7 +18,6 @@ connection is ever shared between processes.
 """
 from __future__ import annotations
 
-import ctypes
 import glob
 import multiprocessing
 import os
@@ -89,16 +88,10 @@ class _Logger(Logger):
 
 logger_class = _Logger
 
-# argon2id takes 19 MiB per hash; glibc keeps such freed buffers in its
-# arenas, so workers grew by ~60 MiB after logins. Above 128 KiB, memory
-# then comes from mmap and returns to the system when freed. Setting it in
-# the master is inherited by the forked workers (MALLOC_MMAP_THRESHOLD_ in
-# the environment would be read too late: glibc reads it at process start).
-if os.environ.get("MALLOC_MMAP_THRESHOLD_") is None:
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-3, 131072)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        pass
+# Memory of argon2id (19 MiB per hash) is bounded in the application: one
+# hash at a time per worker (idp/accounts/passwords.py), so each worker keeps
+# one reused buffer. Lowering glibc's mmap threshold instead halved the hash
+# rate (a fresh 19 MiB mapping faulted in at every hash).
 
 # Prometheus: every worker writes its samples under this directory and
 # /metrics adds them up. Set before any worker starts (they inherit it).
