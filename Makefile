@@ -37,6 +37,7 @@ test-fast: install
 	$(BIN)/python -m pytest -n auto -p no:cacheprovider -m "not browser"
 
 bench: install
+	bash .ci/system-packages --bench
 	$(BIN)/python benchmarks/run.py
 
 # The English catalogue: extract every _() of idp/ (babel.cfg), merge into the .po, compile the .mo
