@@ -112,6 +112,3 @@ class OpenIDCodeExtension(OpenIDCode):
             nonce=code.nonce,
             access_token=token.get("access_token"),
         )
-
-    def generate_user_info(self, user, scope):  # pragma: no cover - encode_id_token covers it
-        raise NotImplementedError
