@@ -14,8 +14,9 @@ plumbing, so that it is written once:
 - the shared templates of ``examples/templates`` (``layout.html``,
   ``rights.html``, ``message.html``), after the site's own.
 
-A site calls :func:`create_site` with its Flask application, then adds its
-pages, then :meth:`DemoSite.add_login_routes`.
+A site makes a :class:`DemoSite` of its Flask application, adds its home and
+rights pages with :meth:`DemoSite.add_home_and_rights`, its own pages, then
+:meth:`DemoSite.add_login_routes`.
 """
 from __future__ import annotations
 
@@ -213,6 +214,11 @@ class DemoSite:
             return render_template("message.html", title="Comptexpert injoignable",
                                    message="Les clés de Comptexpert ne peuvent pas être lues ; réessayez."), 503
 
+        @app.errorhandler(403)
+        def forbidden(_exc):
+            return render_template("message.html", title="Accès refusé",
+                                   message="Votre jeton Comptexpert ne vous donne pas ce droit pour ce cabinet."), 403
+
     def on_event(self, event: SecurityEvent) -> None:
         """A security event from the provider: drop the person's tokens, or end the sessions."""
         if event.kind == "token-claims-change":
@@ -287,6 +293,29 @@ class DemoSite:
     def firm_sirets(self, token: AccessToken, login: Login) -> list[str]:
         """The firms to show: those named at login, and any the token grants rights in."""
         return list(dict.fromkeys([*login.firms, *token.firms()]))
+
+    def add_home_and_rights(self, firms_view: Callable[[AccessToken, Login], list[dict]],
+                            right_labels: dict[str, str]) -> None:
+        """``/`` (``home.html``) and ``/droits`` (the shared ``rights.html``), from ``firms_view(token, login)``."""
+        app = self.app
+
+        @app.get("/")
+        def home():
+            back = self.back_from_logout()
+            if back is not None:
+                return back
+            token = self.access_token()
+            if token is None:
+                return render_template("home.html", firms=None)
+            return render_template("home.html", firms=firms_view(token, self.current_login()), token=token)
+
+        @app.get("/droits")
+        def rights():
+            token = self.access_token()
+            if token is None:
+                return redirect(url_for("login", next=request.path))
+            return render_template("rights.html", firms=firms_view(token, self.current_login()), token=token,
+                                   labels=right_labels)
 
     # -- OpenID Connect ---------------------------------------------------------------------------
     def add_login_routes(self, authorize_params: Callable[[], dict] = dict,

@@ -67,11 +67,6 @@ def create_app(settings: Settings | None = None) -> Flask:
                     csrf_exempt=lambda: request.path.startswith("/api/"))
     access_token, current_login, verifier = site.access_token, site.current_login, site.verifier
 
-    @app.errorhandler(403)
-    def forbidden(_exc):
-        return render_template("message.html", title="Accès refusé",
-                               message="Votre jeton Comptexpert ne vous donne pas ce droit pour ce cabinet."), 403
-
     def action_state(token: AccessToken, right_id: str, siret: str) -> str:
         """``allowed``; ``step_up`` when the session's level may be what keeps the right out; ``denied``."""
         if token.has_right(right_id, siret):
@@ -114,21 +109,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         return None
 
     # -- pages --------------------------------------------------------------------------------------
-    @app.get("/")
-    def home():
-        back = site.back_from_logout()
-        if back is not None:
-            return back
-        token = access_token()
-        if token is None:
-            return render_template("home.html", firms=None)
-        return render_template("home.html", firms=firms_view(token, current_login()), token=token)
-
-    @app.get("/droits")
-    def rights():
-        token = logged_in()
-        return render_template("rights.html", firms=firms_view(token, current_login()), token=token,
-                               labels=RIGHT_LABELS)
+    site.add_home_and_rights(firms_view, RIGHT_LABELS)
 
     collectes: dict[str, list[dict]] = {}
     done: dict[str, list[dict]] = {}

@@ -84,29 +84,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             abort(403)
         return token
 
-    @app.errorhandler(403)
-    def forbidden(_exc):
-        return render_template("message.html", title="Accès refusé",
-                               message="Votre jeton Comptexpert ne vous donne pas ce droit pour ce cabinet."), 403
-
     # -- pages --------------------------------------------------------------------------------------
-    @app.get("/")
-    def home():
-        back = site.back_from_logout()
-        if back is not None:
-            return back
-        token = access_token()
-        if token is None:
-            return render_template("home.html", firms=None)
-        return render_template("home.html", firms=firms_view(token, current_login()), token=token)
-
-    @app.get("/droits")
-    def rights():
-        token = access_token()
-        if token is None:
-            return redirect(url_for("login", next=request.path))
-        return render_template("rights.html", firms=firms_view(token, current_login()), token=token,
-                               labels=RIGHT_LABELS)
+    site.add_home_and_rights(firms_view, RIGHT_LABELS)
 
     @app.get("/cabinets/<siret>/documents")
     def documents(siret: str):
