@@ -402,31 +402,33 @@ def simple_action(delegation_id: int, action: str):
     if not form.validate_on_submit():
         abort(400)
     service, done = SIMPLE_ACTIONS[action]
-    try:
-        service(_user(), delegation_id)
-        db.session.commit()
-    except IdpError as error:
-        if error.status == 404:
-            raise
-        _fail(error)
-    else:
-        flash(str(done), "success")
+    _apply(lambda: service(_user(), delegation_id), done)
     # A removed delegation or a withdrawn request has no page of actions left to come back to.
     return _back(delegation_id, {"supprimer": "given", "retirer": "received"}.get(action, "detail"))
 
 
+def _apply(apply, done, fields=None) -> bool:
+    """Run ``apply`` (a service call) in this request's one transaction; True when it was done.
+
+    Done: commit and flash ``done``. Refused: roll back and show the refusal
+    on ``fields`` (or as a message). A delegation the person may not see
+    stays a 404, not a message.
+    """
+    try:
+        apply()
+        db.session.commit()
+    except IdpError as error:
+        if error.status == 404:
+            raise
+        _fail(error, fields)
+        return False
+    flash(str(done), "success")
+    return True
+
+
 def _form_action(delegation_id, form, key, apply, done):
-    if form.validate_on_submit():
-        try:
-            apply()
-            db.session.commit()
-        except IdpError as error:
-            if error.status == 404:
-                raise
-            _fail(error, _Fields(form))
-        else:
-            flash(str(done), "success")
-            return _back(delegation_id)
+    if form.validate_on_submit() and _apply(apply, done, _Fields(form)):
+        return _back(delegation_id)
     return _detail(delegation_id, {key: form}, 400)
 
 
@@ -475,15 +477,7 @@ def give_up(delegation_id: int, right_id: str):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.give_up(_user(), delegation_id, right_id)
-        db.session.commit()
-    except IdpError as error:
-        if error.status == 404:
-            raise
-        _fail(error)
-    else:
-        flash(_("Vous avez renoncé à ce droit."), "success")
+    _apply(lambda: services.give_up(_user(), delegation_id, right_id), _("Vous avez renoncé à ce droit."))
     return redirect(url_for(".received"), 303)
 
 
