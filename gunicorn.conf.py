@@ -18,6 +18,7 @@ connection is ever shared between processes.
 """
 from __future__ import annotations
 
+import ctypes
 import glob
 import multiprocessing
 import os
@@ -89,9 +90,15 @@ class _Logger(Logger):
 logger_class = _Logger
 
 # Memory of argon2id (19 MiB per hash) is bounded in the application: one
-# hash at a time per worker (idp/accounts/passwords.py), so each worker keeps
-# one reused buffer. Lowering glibc's mmap threshold instead halved the hash
-# rate (a fresh 19 MiB mapping faulted in at every hash).
+# hash at a time per worker (idp/accounts/passwords.py). glibc gives each
+# thread its own arena, which would keep one freed buffer per thread; one
+# arena lets the threads of a worker reuse a single buffer. (Lowering the
+# mmap threshold instead halved the hash rate: a fresh mapping per hash.)
+if os.environ.get("MALLOC_ARENA_MAX") is None:
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, 1)  # M_ARENA_MAX, inherited by the forked workers
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
 
 # Prometheus: every worker writes its samples under this directory and
 # /metrics adds them up. Set before any worker starts (they inherit it).
