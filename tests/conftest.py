@@ -66,6 +66,11 @@ def make_client(factories):
 
 
 @pytest.fixture
+def make_collaborator(factories):
+    return factories.collaborator
+
+
+@pytest.fixture
 def user(make_user):
     """A confirmed account with a known password."""
     return make_user()

@@ -84,16 +84,6 @@ def expert(make_expert):
 
 
 @pytest.fixture
-def make_collaborator(factories):
-    def make(**options):
-        options.setdefault("given_name", "Benjamin")
-        options.setdefault("family_name", "Dossat")
-        return factories.user(profile="autre", **options)
-
-    return make
-
-
-@pytest.fixture
 def collaborator(make_collaborator):
     return make_collaborator()
 

@@ -69,16 +69,6 @@ def make_expert(app, factories):
 
 
 @pytest.fixture
-def make_collaborator(factories):
-    def make(**options):
-        options.setdefault("given_name", "Benjamin")
-        options.setdefault("family_name", "Dossat")
-        return factories.user(profile="autre", **options)
-
-    return make
-
-
-@pytest.fixture
 def delegate(app):
     """``delegate(expert, collaborator, rights, ends_at=None)``: an active delegation, through the service."""
     def make(expert, collaborator, rights, ends_at=None) -> int:

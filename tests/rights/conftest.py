@@ -73,16 +73,6 @@ def make_expert(app, factories, make_firm):
 
 
 @pytest.fixture
-def make_collaborator(factories):
-    def make(**options):
-        options.setdefault("given_name", "Benjamin")
-        options.setdefault("family_name", "Dossat")
-        return factories.user(profile="autre", **options)
-
-    return make
-
-
-@pytest.fixture
 def collaborator(make_collaborator):
     return make_collaborator()
 

@@ -30,6 +30,12 @@ class Factories:
         user.password = password
         return user
 
+    def collaborator(self, **options):
+        """A collaborator's account: profile "Autre profil", as the seed asks of firm staff."""
+        options.setdefault("given_name", "Benjamin")
+        options.setdefault("family_name", "Dossat")
+        return self.user(profile="autre", **options)
+
     def client(self, **options):
         """A committed client; returns ``(client, secret)``."""
         from idp.extensions import db
